@@ -1,0 +1,42 @@
+package dev.loombalancer.cli;
+
+import dev.loombalancer.net.HostPort;
+import java.net.InetSocketAddress;
+import java.util.List;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/** picocli converters for the address options; parse errors become usage errors (exit 2). */
+final class AddressConverters {
+
+    private AddressConverters() {
+    }
+
+    /** {@code --listen [HOST:]PORT}; without a host, every IPv4 interface. */
+    static final class Listen implements ITypeConverter<InetSocketAddress> {
+        @Override
+        public InetSocketAddress convert(String text) {
+            try {
+                return HostPort.parseListen(text, "0.0.0.0");
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** One {@code --backend} item, which a port range turns into many addresses. */
+    record BackendSpec(String text, List<InetSocketAddress> addresses) {
+    }
+
+    /** {@code --backend HOST:PORT} or {@code HOST:FIRST-LAST}. */
+    static final class Backends implements ITypeConverter<BackendSpec> {
+        @Override
+        public BackendSpec convert(String text) {
+            try {
+                return new BackendSpec(text, HostPort.parseBackends(text));
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

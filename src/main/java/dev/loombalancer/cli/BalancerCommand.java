@@ -1,0 +1,134 @@
+package dev.loombalancer.cli;
+
+import dev.loombalancer.net.HostPort;
+import dev.loombalancer.net.SocketErrors;
+import dev.loombalancer.pool.Backend;
+import dev.loombalancer.server.Balancer;
+import dev.loombalancer.server.BalancerConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** The {@code loom-balancer} command: its options, and running a balancer until a stop signal. */
+@Command(name = Main.NAME,
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        sortOptions = false,
+        usageHelpWidth = 100,
+        usageHelpAutoWidth = true,
+        description = {
+            "A layer-4 TCP load balancer on Java virtual threads.",
+            "Accepts clients on the listen address and pipes each one's bytes to a backend chosen "
+                    + "round-robin, failing over to the next backend when one refuses or times out.",
+        },
+        footer = {
+            "",
+            "Examples:",
+            "  loom-balancer                     # listen on :8000, balance over 127.0.0.1:9001-9003",
+            "  loom-balancer --listen [::]:8443 --backend app1.example:443,app2.example:443",
+            "  loom-balancer --backend 127.0.0.1:8000-12999 --backend [::1]:13000-17999",
+            "",
+            "Exit codes: 0 stopped by SIGTERM/SIGINT, 1 could not start, 2 bad command line.",
+        })
+public final class BalancerCommand implements Callable<Integer> {
+
+    /** Exit code when the balancer cannot start (port in use, not permitted, …). */
+    static final int EXIT_CANNOT_START = 1;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--listen", paramLabel = "[HOST:]PORT", defaultValue = "0.0.0.0:8000",
+            converter = AddressConverters.Listen.class,
+            description = "Address to accept clients on; IPv6 as [::]:8000 (default: ${DEFAULT-VALUE}).")
+    InetSocketAddress listen;
+
+    @Option(names = "--backend", paramLabel = "HOST:PORT[-LAST]", split = ",",
+            defaultValue = "127.0.0.1:9001,127.0.0.1:9002,127.0.0.1:9003",
+            converter = AddressConverters.Backends.class,
+            description = {
+                "A backend; repeat the option or separate with commas. A port range such as "
+                        + "127.0.0.1:8000-12999 adds one backend per port; IPv6 as [::1]:9001.",
+                "Default: ${DEFAULT-VALUE}."
+            })
+    List<AddressConverters.BackendSpec> backends;
+
+    @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "2s",
+            converter = Durations.class,
+            description = "How long a backend may take to accept a connection before the next one "
+                    + "is tried: 500ms, 2s, 1m; a bare number is milliseconds (default: ${DEFAULT-VALUE}).")
+    Duration connectTimeout;
+
+    @Option(names = "--backlog", paramLabel = "N", defaultValue = "" + BalancerConfig.DEFAULT_BACKLOG,
+            description = "Connections the kernel may queue before we accept them; capped by "
+                    + "net.core.somaxconn (default: ${DEFAULT-VALUE}).")
+    int backlog;
+
+    /** Checks the options as a whole and builds the configuration; errors are usage errors. */
+    BalancerConfig config() {
+        try {
+            return new BalancerConfig(listen, distinctBackends(), connectTimeout, backlog);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        BalancerConfig config = config();
+        Balancer balancer;
+        try {
+            balancer = Balancer.start(config);
+        } catch (IOException e) {
+            spec.commandLine().getErr().println(Main.NAME + ": cannot listen on " + HostPort.format(config.listen())
+                    + ": " + SocketErrors.describe(e) + hint(e));
+            return EXIT_CANNOT_START;
+        }
+        StopSignals.install(balancer::close);
+        balancer.awaitStop();
+        return 0;
+    }
+
+    /** Flattens the --backend items, naming both items when an address is given twice. */
+    private List<Backend> distinctBackends() {
+        List<Backend> all = new ArrayList<>();
+        Map<Backend, String> givenBy = new HashMap<>();
+        for (AddressConverters.BackendSpec item : backends) {
+            for (InetSocketAddress address : item.addresses()) {
+                Backend backend = new Backend(address);
+                String earlier = givenBy.putIfAbsent(backend, item.text());
+                if (earlier != null) {
+                    throw new IllegalArgumentException("backend " + backend + " is given twice (by '" + earlier
+                            + "' and '" + item.text() + "'); list each backend once");
+                }
+                all.add(backend);
+            }
+        }
+        return all;
+    }
+
+    /** What the user can do about a failed bind. */
+    private static String hint(IOException e) {
+        String why = SocketErrors.describe(e);
+        if (why.contains("in use")) {
+            return " \u2014 stop the process using it or choose another port with --listen";
+        }
+        if (why.contains("permission denied")) {
+            return " \u2014 ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a higher port with --listen";
+        }
+        if (why.contains("assign requested address")) {
+            return " \u2014 that address is not on this machine; use one of its addresses or 0.0.0.0";
+        }
+        return "";
+    }
+}

@@ -1,0 +1,42 @@
+package dev.loombalancer.concurrent;
+
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Makes virtual threads and counts how many of them are still alive.
+ *
+ * <p>Virtual threads are cheap enough to start one per blocking task and never pool them,
+ * but they are also invisible to {@code Thread.getAllStackTraces()}. Counting them here is
+ * how tests (and later, metrics) prove that no connection leaves a thread behind.
+ */
+public final class CountingThreadFactory implements ThreadFactory {
+
+    private final ThreadFactory virtualThreads;
+    private final AtomicInteger alive = new AtomicInteger();
+
+    /** Threads are named {@code prefix} followed by a sequence number, for thread dumps. */
+    public CountingThreadFactory(String prefix) {
+        this.virtualThreads = Thread.ofVirtual().name(prefix, 0).factory();
+    }
+
+    @Override
+    public Thread newThread(Runnable task) {
+        Thread thread = virtualThreads.newThread(() -> {
+            try {
+                task.run();
+            } finally {
+                alive.decrementAndGet();
+            }
+        });
+        // Counted when made, not when started: a thread that is made but never started is
+        // a bug this count should show, not hide.
+        alive.incrementAndGet();
+        return thread;
+    }
+
+    /** Threads made by this factory that have not finished yet. */
+    public int alive() {
+        return alive.get();
+    }
+}

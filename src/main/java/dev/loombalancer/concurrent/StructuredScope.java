@@ -1,0 +1,177 @@
+package dev.loombalancer.concurrent;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A small structured-concurrency scope with the contract of the JDK's (still preview)
+ * {@code StructuredTaskScope.ShutdownOnFailure}: the owner forks subtasks, each on its
+ * own new thread, then joins them; the first subtask to fail shuts the scope down; and
+ * once {@link #close()} returns, no thread forked in the scope is still running.
+ *
+ * <p>Shutting down interrupts the subtasks that are still running and runs the scope's
+ * {@code onShutdown} action once. For a proxied connection that action closes both
+ * sockets, which is what really unblocks a thread parked in a socket read or write, so
+ * an error in one direction promptly ends the other.
+ *
+ * <p>Only the owner (the thread that created the scope) may fork, join and close.
+ */
+public final class StructuredScope implements AutoCloseable {
+
+    private final ThreadFactory threads;
+    private final Runnable onShutdown;
+    private final Thread owner = Thread.currentThread();
+    // Written by the owner, read by any subtask that shuts the scope down.
+    private final List<Thread> forked = new CopyOnWriteArrayList<>();
+    private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
+    private final AtomicBoolean shutdown = new AtomicBoolean();
+    private boolean closed;
+
+    /**
+     * @param threads    makes one new thread per subtask (a virtual-thread factory)
+     * @param onShutdown run once when the scope shuts down, from whichever thread does it
+     */
+    public StructuredScope(ThreadFactory threads, Runnable onShutdown) {
+        this.threads = threads;
+        this.onShutdown = onShutdown;
+    }
+
+    /** Starts {@code task} on a new thread. After a shutdown the task is not started at all. */
+    public <T> Subtask<T> fork(Callable<? extends T> task) {
+        ensureOwner();
+        if (closed) {
+            throw new IllegalStateException("scope is closed");
+        }
+        Subtask<T> subtask = new Subtask<>(task, this);
+        if (shutdown.get()) {
+            return subtask;
+        }
+        Thread thread = threads.newThread(subtask::run);
+        forked.add(thread);
+        thread.start();
+        return subtask;
+    }
+
+    /** Waits until every forked subtask has finished, normally or not. */
+    public StructuredScope join() throws InterruptedException {
+        ensureOwner();
+        for (Thread thread : forked) {
+            thread.join();
+        }
+        return this;
+    }
+
+    /** The first exception a subtask threw, or null when none failed. */
+    public Throwable failure() {
+        return firstFailure.get();
+    }
+
+    /** Interrupts unfinished subtasks and runs the shutdown action; later calls do nothing. */
+    public void shutdown() {
+        if (!shutdown.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            onShutdown.run();
+        } finally {
+            Thread self = Thread.currentThread();
+            for (Thread thread : forked) {
+                if (thread != self) {
+                    thread.interrupt();
+                }
+            }
+        }
+    }
+
+    /**
+     * Shuts the scope down and waits for every subtask to finish, even if this thread is
+     * interrupted meanwhile: a scope never returns while one of its threads still runs.
+     */
+    @Override
+    public void close() {
+        ensureOwner();
+        if (closed) {
+            return;
+        }
+        closed = true;
+        shutdown();
+        boolean interrupted = false;
+        for (Thread thread : forked) {
+            while (thread.isAlive()) {
+                try {
+                    thread.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt(); // keep the owner's interrupt for its caller
+        }
+    }
+
+    private void failed(Throwable failure) {
+        if (firstFailure.compareAndSet(null, failure)) {
+            shutdown();
+        }
+    }
+
+    private void ensureOwner() {
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("only the thread that opened the scope may use it");
+        }
+    }
+
+    /** A forked task's outcome, readable by the owner after {@link #join()}. */
+    public static final class Subtask<T> {
+
+        /** Where a subtask stands. */
+        public enum State { UNAVAILABLE, SUCCESS, FAILED }
+
+        private final Callable<? extends T> task;
+        private final StructuredScope scope;
+        private volatile State state = State.UNAVAILABLE;
+        private volatile T result;
+        private volatile Throwable exception;
+
+        private Subtask(Callable<? extends T> task, StructuredScope scope) {
+            this.task = task;
+            this.scope = scope;
+        }
+
+        private void run() {
+            try {
+                result = task.call();
+                state = State.SUCCESS;
+            } catch (Throwable e) {
+                exception = e;
+                state = State.FAILED;
+                scope.failed(e);
+            }
+        }
+
+        public State state() {
+            return state;
+        }
+
+        /** The task's result; only after it succeeded. */
+        public T get() {
+            if (state != State.SUCCESS) {
+                throw new IllegalStateException("subtask did not succeed: " + state);
+            }
+            return result;
+        }
+
+        /** What the task threw; only after it failed. */
+        public Throwable exception() {
+            if (state != State.FAILED) {
+                throw new IllegalStateException("subtask did not fail: " + state);
+            }
+            return exception;
+        }
+    }
+}

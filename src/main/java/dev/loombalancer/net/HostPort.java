@@ -1,0 +1,119 @@
+package dev.loombalancer.net;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads and writes the address forms our users type: {@code PORT}, {@code HOST:PORT},
+ * {@code [IPV6]:PORT}, and port ranges {@code HOST:FIRST-LAST}.
+ *
+ * <p>Every parse error is an {@link IllegalArgumentException} whose message is one line a
+ * user can act on; the command line turns it into a usage error.
+ */
+public final class HostPort {
+
+    private HostPort() {
+    }
+
+    /**
+     * Parses a listen address: {@code PORT}, {@code :PORT}, {@code HOST:PORT} or
+     * {@code [IPV6]:PORT}; without a host it listens on {@code defaultHost}. Port 0 is
+     * allowed and means "any free port".
+     */
+    public static InetSocketAddress parseListen(String spec, String defaultHost) {
+        String text = spec.strip();
+        if (!text.isEmpty() && text.chars().allMatch(Character::isDigit)) {
+            return resolve(defaultHost, parsePort(text, 0), spec);
+        }
+        if (text.startsWith(":")) {
+            return resolve(defaultHost, parsePort(text.substring(1), 0), spec);
+        }
+        Split split = split(text, spec);
+        return resolve(split.host, parsePort(split.port, 0), spec);
+    }
+
+    /**
+     * Parses one backend spec, {@code HOST:PORT} or {@code HOST:FIRST-LAST}, into one address
+     * per port. The host is resolved once, so a range of 5,000 ports costs one lookup.
+     */
+    public static List<InetSocketAddress> parseBackends(String spec) {
+        Split split = split(spec.strip(), spec);
+        int dash = split.port.indexOf('-');
+        int first;
+        int last;
+        if (dash < 0) {
+            first = last = parsePort(split.port, 1);
+        } else {
+            first = parsePort(split.port.substring(0, dash), 1);
+            last = parsePort(split.port.substring(dash + 1), 1);
+            if (last < first) {
+                throw new IllegalArgumentException("'" + spec + "': port range " + split.port
+                        + " runs backwards; write it as " + last + "-" + first);
+            }
+        }
+        InetAddress host = resolve(split.host, first, spec).getAddress();
+        List<InetSocketAddress> addresses = new ArrayList<>(last - first + 1);
+        for (int port = first; port <= last; port++) {
+            addresses.add(new InetSocketAddress(host, port));
+        }
+        return addresses;
+    }
+
+    /** Formats an address the way users write it: {@code 127.0.0.1:9001}, {@code [::1]:9001}. */
+    public static String format(InetSocketAddress address) {
+        String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
+        boolean v6 = address.getAddress() instanceof Inet6Address || host.indexOf(':') >= 0;
+        return (v6 ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
+    private record Split(String host, String port) {
+    }
+
+    /** Splits {@code HOST:PORT} or {@code [V6]:PORT}; a bare IPv6 address without brackets is ambiguous. */
+    private static Split split(String text, String spec) {
+        if (text.startsWith("[")) {
+            int close = text.indexOf(']');
+            if (close < 0 || close + 1 >= text.length() || text.charAt(close + 1) != ':') {
+                throw new IllegalArgumentException("'" + spec + "' is not [IPV6]:PORT (example: [::1]:9001)");
+            }
+            return new Split(text.substring(1, close), text.substring(close + 2));
+        }
+        int colon = text.lastIndexOf(':');
+        if (colon < 0) {
+            throw new IllegalArgumentException("'" + spec + "' has no port; write HOST:PORT (example: 127.0.0.1:9001)");
+        }
+        if (text.indexOf(':') != colon) {
+            throw new IllegalArgumentException("'" + spec + "' looks like an IPv6 address; put it in brackets: [" + text.substring(0, colon) + "]:" + text.substring(colon + 1));
+        }
+        if (colon == 0) {
+            throw new IllegalArgumentException("'" + spec + "' has no host; write HOST:PORT (example: 127.0.0.1:9001)");
+        }
+        return new Split(text.substring(0, colon), text.substring(colon + 1));
+    }
+
+    private static int parsePort(String text, int lowest) {
+        if (text.isEmpty() || text.length() > 6 || !text.chars().allMatch(Character::isDigit)) {
+            throw new IllegalArgumentException("'" + text + "' is not a port number (" + lowest + "-65535)");
+        }
+        int port = Integer.parseInt(text);
+        if (port < lowest || port > 65535) {
+            throw new IllegalArgumentException("port " + port + " is outside " + lowest + "-65535");
+        }
+        return port;
+    }
+
+    private static InetSocketAddress resolve(String host, int port, String spec) {
+        if (host.isEmpty()) {
+            throw new IllegalArgumentException("'" + spec + "' has an empty host");
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), port);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("'" + spec + "': cannot resolve host '" + host + "'");
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package dev.loombalancer.pool;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Active connections per backend, exact under concurrency.
+ *
+ * <p>The map is filled once, at construction, so the hot path never inserts: it only looks
+ * up the backend's {@link AtomicInteger} and bumps it. A connection holds a {@link Lease};
+ * closing the lease decrements exactly once, however many times and from however many
+ * failure paths it is closed.
+ */
+public final class ConnectionCounter {
+
+    private final Map<Backend, AtomicInteger> active = new ConcurrentHashMap<>();
+
+    public ConnectionCounter(Collection<Backend> backends) {
+        for (Backend backend : backends) {
+            active.put(backend, new AtomicInteger());
+        }
+    }
+
+    /** Counts one more connection to {@code backend} until the returned lease is closed. */
+    public Lease open(Backend backend) {
+        AtomicInteger counter = counterOf(backend);
+        counter.incrementAndGet();
+        return new Lease(counter);
+    }
+
+    /** The number of open connections to {@code backend} right now. */
+    public int active(Backend backend) {
+        return counterOf(backend).get();
+    }
+
+    /** The number of open connections to all backends right now. */
+    public int total() {
+        int sum = 0;
+        for (AtomicInteger counter : active.values()) {
+            sum += counter.get();
+        }
+        return sum;
+    }
+
+    private AtomicInteger counterOf(Backend backend) {
+        AtomicInteger counter = active.get(backend);
+        if (counter == null) {
+            throw new IllegalArgumentException("not a backend of this pool: " + backend);
+        }
+        return counter;
+    }
+
+    /** One counted connection; {@link #close()} gives it back exactly once. */
+    public static final class Lease implements AutoCloseable {
+        private final AtomicInteger counter;
+        private final AtomicBoolean released = new AtomicBoolean();
+
+        private Lease(AtomicInteger counter) {
+            this.counter = counter;
+        }
+
+        @Override
+        public void close() {
+            if (released.compareAndSet(false, true)) {
+                counter.decrementAndGet();
+            }
+        }
+    }
+}

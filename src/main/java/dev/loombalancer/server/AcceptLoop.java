@@ -1,0 +1,79 @@
+package dev.loombalancer.server;
+
+import dev.loombalancer.net.SocketErrors;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.function.Consumer;
+import org.tinylog.Logger;
+
+/**
+ * Accepts clients one after another and hands each to {@code dispatch}, until the
+ * listener is closed.
+ *
+ * <p>It runs on one platform thread: accepting is a single blocking call in a tight loop,
+ * so it gains nothing from being virtual. Each accepted socket goes to its own virtual
+ * thread, so the loop is back in {@code accept} at once.
+ */
+final class AcceptLoop implements Runnable {
+
+    static final long FIRST_PAUSE_MILLIS = 10;
+    static final long LONGEST_PAUSE_MILLIS = 1_000;
+
+    private final ServerSocket listener;
+    private final Consumer<Socket> dispatch;
+
+    AcceptLoop(ServerSocket listener, Consumer<Socket> dispatch) {
+        this.listener = listener;
+        this.dispatch = dispatch;
+    }
+
+    @Override
+    public void run() {
+        long pause = FIRST_PAUSE_MILLIS;
+        while (!listener.isClosed()) {
+            Socket client;
+            try {
+                client = listener.accept();
+                pause = FIRST_PAUSE_MILLIS;
+            } catch (IOException e) {
+                if (listener.isClosed()) {
+                    break; // we are stopping: closing the listener is how accept is woken up
+                }
+                // Transient (too many open files, out of buffers, a client that reset while
+                // queued): wait a little so a persistent error does not spin the CPU, then go on.
+                Logger.warn("accept failed: {}; retrying in {} ms", SocketErrors.describe(e), pause);
+                if (!pauseFor(pause)) {
+                    break;
+                }
+                pause = Math.min(pause * 2, LONGEST_PAUSE_MILLIS);
+                continue;
+            }
+            dispatchSafely(client);
+        }
+    }
+
+    /** No failure in handing over one client may end the loop that serves all the others. */
+    private void dispatchSafely(Socket client) {
+        try {
+            dispatch.accept(client);
+        } catch (Throwable e) {
+            Logger.error("could not start a connection handler: {}; closing the client", e.toString());
+            try {
+                client.close();
+            } catch (IOException ignored) {
+                // already failing; the client sees the connection closed either way
+            }
+        }
+    }
+
+    /** Backs off after an accept error; false if interrupted, which means stop. */
+    private static boolean pauseFor(long millis) {
+        try {
+            Thread.sleep(millis);
+            return true;
+        } catch (InterruptedException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package dev.loombalancer.server;
+
+import dev.loombalancer.concurrent.CountingThreadFactory;
+import dev.loombalancer.net.HostPort;
+import dev.loombalancer.pool.BackendPool;
+import dev.loombalancer.pool.ConnectionCounter;
+import dev.loombalancer.pool.RoundRobin;
+import dev.loombalancer.pool.SelectionPolicy;
+import dev.loombalancer.proxy.BackendConnector;
+import dev.loombalancer.proxy.ProxiedConnection;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.tinylog.Logger;
+
+/**
+ * A running load balancer: a listening socket, the accept loop, and one virtual thread
+ * per client connection. {@link #start} binds and starts it; {@link #close} stops it.
+ */
+public final class Balancer implements AutoCloseable {
+
+    private static final int BACKENDS_SHOWN_AT_START = 5;
+
+    private final ServerSocket listener;
+    private final BackendPool pool;
+    private final SelectionPolicy policy;
+    private final BackendConnector connector;
+    // Connection threads and their pipe threads, counted so that leaks show.
+    private final CountingThreadFactory connectionThreads = new CountingThreadFactory("loom-connection-");
+    private final CountingThreadFactory pipeThreads = new CountingThreadFactory("loom-pipe-");
+    // The threads of live connections, so that close() can cut them.
+    private final Set<Thread> live = ConcurrentHashMap.newKeySet();
+    private final Thread acceptThread;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private Balancer(ServerSocket listener, BalancerConfig config) {
+        this.listener = listener;
+        this.pool = new BackendPool(config.backends());
+        this.policy = new RoundRobin(pool.backends());
+        this.connector = new BackendConnector(config.connectTimeout());
+        this.acceptThread = Thread.ofPlatform().name("loom-accept").unstarted(new AcceptLoop(listener, this::dispatch));
+    }
+
+    /**
+     * Binds the listening socket and starts accepting.
+     *
+     * @throws IOException if the address cannot be bound (in use, not permitted, not local)
+     */
+    public static Balancer start(BalancerConfig config) throws IOException {
+        ServerSocket listener = new ServerSocket();
+        Balancer balancer;
+        try {
+            // Lets a restarted balancer bind at once while old connections sit in TIME_WAIT.
+            listener.setReuseAddress(true);
+            listener.bind(config.listen(), config.backlog());
+            balancer = new Balancer(listener, config);
+        } catch (IOException | RuntimeException e) {
+            listener.close();
+            throw e;
+        }
+        balancer.acceptThread.start();
+        Logger.info("listening on {}, {} backend{} ({}), strategy {}",
+                HostPort.format(balancer.localAddress()), balancer.pool.size(), balancer.pool.size() == 1 ? "" : "s",
+                describe(balancer.pool), balancer.policy.name());
+        return balancer;
+    }
+
+    /** The address clients connect to; with port 0 in the config, the port actually bound. */
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) listener.getLocalSocketAddress();
+    }
+
+    /** Active connections per backend. */
+    public ConnectionCounter connections() {
+        return pool.connections();
+    }
+
+    /** Connection and pipe threads that have not finished yet: zero when the balancer is idle. */
+    public int liveThreads() {
+        return connectionThreads.alive() + pipeThreads.alive();
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** Runs on the accept thread, so the policy sees clients in the order they arrived. */
+    private void dispatch(Socket client) {
+        ProxiedConnection connection = new ProxiedConnection(client,
+                policy.candidates((InetSocketAddress) client.getRemoteSocketAddress()),
+                connector, pool.connections(), pipeThreads);
+        Thread thread = connectionThreads.newThread(() -> {
+            try {
+                connection.run();
+            } finally {
+                live.remove(Thread.currentThread());
+            }
+        });
+        live.add(thread);
+        thread.start();
+    }
+
+    /**
+     * Stops accepting, then cuts the connections still open and waits for their threads.
+     * Safe to call more than once and from any thread (a signal handler, a test).
+     */
+    @Override
+    public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            awaitStopUninterruptibly();
+            return;
+        }
+        try {
+            listener.close(); // wakes the accept loop, which then ends
+        } catch (IOException e) {
+            Logger.warn("closing the listener failed: {}", e.toString());
+        }
+        joinUninterruptibly(acceptThread);
+        // No more connections can start now. Interrupting a virtual thread blocked in a
+        // socket call closes that socket, so each connection unwinds through its own
+        // cleanup code: counters, sockets and pipe threads are released the usual way.
+        List<Thread> cut = List.copyOf(live);
+        cut.forEach(Thread::interrupt);
+        cut.forEach(Balancer::joinUninterruptibly);
+        Logger.info("stopped listening on {}; {} open connection{} closed",
+                HostPort.format(localAddress()), cut.size(), cut.size() == 1 ? "" : "s");
+        stopped.countDown();
+    }
+
+    private void awaitStopUninterruptibly() {
+        boolean interrupted = false;
+        while (stopped.getCount() > 0) {
+            try {
+                stopped.await();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void joinUninterruptibly(Thread thread) {
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String describe(BackendPool pool) {
+        String shown = pool.backends().stream().limit(BACKENDS_SHOWN_AT_START)
+                .map(Object::toString).collect(Collectors.joining(", "));
+        return pool.size() > BACKENDS_SHOWN_AT_START ? shown + ", …" : shown;
+    }
+}

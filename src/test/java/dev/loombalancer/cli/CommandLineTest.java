@@ -1,0 +1,141 @@
+package dev.loombalancer.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.loombalancer.pool.Backend;
+import dev.loombalancer.server.BalancerConfig;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The command line: defaults, the address forms, and one clear line for each mistake. */
+class CommandLineTest {
+
+    /** Output of one in-process run of the command. */
+    private record Run(int exitCode, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    /** Parses without starting anything and returns the configuration the command would run. */
+    private static BalancerConfig parse(String... args) {
+        CommandLine commandLine = Main.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+        commandLine.parseArgs(args);
+        return ((BalancerCommand) commandLine.getCommand()).config();
+    }
+
+    private static Backend backend(String host, int port) throws Exception {
+        return new Backend(new InetSocketAddress(InetAddress.getByName(host), port));
+    }
+
+    /** No arguments: listen on 0.0.0.0:8000 and balance over 127.0.0.1:9001-9003. */
+    @Test
+    void defaultsMatchTheSeed() throws Exception {
+        BalancerConfig config = parse();
+        assertEquals(new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 8000), config.listen());
+        assertEquals(List.of(backend("127.0.0.1", 9001), backend("127.0.0.1", 9002), backend("127.0.0.1", 9003)),
+                config.backends());
+        assertEquals(Duration.ofSeconds(2), config.connectTimeout());
+        assertEquals(BalancerConfig.DEFAULT_BACKLOG, config.backlog());
+    }
+
+    /** Repeated options, commas and ranges add up in order. */
+    @Test
+    void backendsFromRepeatsCommasAndRanges() throws Exception {
+        BalancerConfig config = parse("--backend", "127.0.0.1:7000-7002,127.0.0.2:80", "--backend", "localhost:7100");
+        assertEquals(List.of(backend("127.0.0.1", 7000), backend("127.0.0.1", 7001), backend("127.0.0.1", 7002),
+                backend("127.0.0.2", 80), backend("localhost", 7100)), config.backends());
+    }
+
+    /** The seed's 10,000-backend layout: 5,000 IPv4 and 5,000 IPv6 ports. */
+    @Test
+    void tenThousandBackendsFromTwoRanges() throws Exception {
+        BalancerConfig config = parse("--backend", "127.0.0.1:8000-12999", "--backend", "[::1]:13000-17999");
+        assertEquals(10_000, config.backends().size());
+        assertEquals(backend("127.0.0.1", 8000), config.backends().get(0));
+        assertEquals(backend("::1", 17999), config.backends().get(9_999));
+        assertEquals("[0:0:0:0:0:0:0:1]:13000", config.backends().get(5_000).toString());
+    }
+
+    /** IPv6 listen and backend addresses, durations and the port-only listen form. */
+    @Test
+    void ipv6AndDurations() throws Exception {
+        BalancerConfig config = parse("--listen", "[::]:8443", "--backend", "[::1]:9001", "--connect-timeout", "500ms");
+        assertEquals(new InetSocketAddress(InetAddress.getByName("::"), 8443), config.listen());
+        assertEquals(List.of(backend("::1", 9001)), config.backends());
+        assertEquals(Duration.ofMillis(500), config.connectTimeout());
+
+        assertEquals(9000, parse("--listen", "9000").listen().getPort());
+        assertEquals(Duration.ofMillis(750), parse("--connect-timeout", "750").connectTimeout());
+        assertEquals(Duration.ofMinutes(1), parse("--connect-timeout", "1m").connectTimeout());
+    }
+
+    /** Each bad input is a usage error (exit 2) explained in one line that names the problem. */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = '|', value = {
+        "--backend         | 127.0.0.1:0                 | port 0 is outside 1-65535",
+        "--backend         | 127.0.0.1:70000             | port 70000 is outside 1-65535",
+        "--backend         | 127.0.0.1                   | has no port",
+        "--backend         | :9001                       | has no host",
+        "--backend         | ::1:9001                    | put it in brackets",
+        "--backend         | [::1:9001                   | is not [IPV6]:PORT",
+        "--backend         | 127.0.0.1:abc               | is not a port number",
+        "--backend         | 127.0.0.1:9005-9001         | runs backwards",
+        "--backend         | no-such-host.invalid:9001   | cannot resolve host 'no-such-host.invalid'",
+        "--backend         | 127.0.0.1:9001,127.0.0.1:9001 | is given twice",
+        "--backend         | 127.0.0.1:9000-9002,localhost:9001 | is given twice",
+        "--listen          | 127.0.0.1:65536             | port 65536 is outside 0-65535",
+        "--connect-timeout | 2 parsecs                   | is not a duration",
+        "--connect-timeout | 0                           | connect timeout must be between",
+        "--backlog         | zero                        | is not an int",
+        "--no-such-option  | x                           | Unknown option",
+    })
+    void badInputIsAOneLineUsageError(String option, String value, String expected) {
+        Run result = run(option, value);
+        assertEquals(2, result.exitCode(), result.err());
+        assertEquals(1, result.err().lines().count(), "one line: " + result.err());
+        assertTrue(result.err().startsWith("loom-balancer: "), result.err());
+        assertTrue(result.err().contains(expected), "'" + expected + "' in: " + result.err());
+        assertEquals("", result.out());
+    }
+
+    /** --help and --version print to standard output and exit 0. */
+    @Test
+    void helpAndVersion() {
+        Run help = run("--help");
+        assertEquals(0, help.exitCode());
+        assertTrue(help.out().contains("--backend=HOST:PORT[-LAST]"), help.out());
+        assertTrue(help.out().contains("Default: 127.0.0.1:9001,127.0.0.1:9002,127.0.0.1:9003"), help.out());
+
+        Run version = run("--version");
+        assertEquals(0, version.exitCode());
+        assertTrue(version.out().startsWith("loom-balancer " + VersionProvider.version()), version.out());
+        assertTrue(!VersionProvider.version().equals("unknown"), "version.properties is filtered by the build");
+    }
+
+    /** A port that is already taken: one actionable line and exit code 1, no stack trace. */
+    @Test
+    void portInUseIsOneLineAndExitOne() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Run result = run("--listen", "127.0.0.1:" + taken.getLocalPort(), "--backend", "127.0.0.1:9");
+            assertEquals(1, result.exitCode());
+            assertEquals("loom-balancer: cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                    + ": address already in use \u2014 stop the process using it or choose another port with --listen",
+                    result.err().strip());
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.loombalancer.proxy;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.loombalancer.server.Balancer;
+import dev.loombalancer.testing.Ports;
+import dev.loombalancer.testing.RunningBalancer;
+import dev.loombalancer.testing.TestBackend;
+import dev.loombalancer.testing.TestClient;
+import java.net.SocketException;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** A backend that cannot be reached costs a client a retry, never a hang. */
+class FailoverTest {
+
+    /**
+     * A connect timeout far longer than the test's bound: if a refusal were waited out
+     * instead of skipped at once, the bound would fail the test.
+     */
+    private static final Duration LONG_CONNECT_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration PROMPTLY = Duration.ofSeconds(5);
+
+    /** The first backend refuses: the same client is served by the next one, without delay. */
+    @Test
+    void refusedBackendIsSkippedForTheNext() throws Exception {
+        try (TestBackend b2 = TestBackend.hello("B2");
+             TestBackend b3 = TestBackend.hello("B3");
+             Balancer balancer = RunningBalancer.start(LONG_CONNECT_TIMEOUT, Ports.refusing(), b2.address(), b3.address())) {
+            assertTimeoutPreemptively(PROMPTLY, () -> {
+                try (TestClient client = new TestClient(balancer.localAddress())) {
+                    assertEquals("Hello from B2: hi", client.exchange("hi"));
+                }
+            });
+            await().atMost(PROMPTLY).until(() -> balancer.connections().total() == 0);
+        }
+    }
+
+    /** Every backend refuses: the client sees its connection closed promptly. */
+    @Test
+    void allBackendsRefusingClosesTheClientPromptly() throws Exception {
+        try (Balancer balancer = RunningBalancer.start(LONG_CONNECT_TIMEOUT, Ports.refusing(), Ports.refusing(), Ports.refusing())) {
+            assertTimeoutPreemptively(PROMPTLY, () -> {
+                try (TestClient client = new TestClient(balancer.localAddress())) {
+                    client.send("anyone there?");
+                    assertClosed(client);
+                }
+            });
+            await().atMost(PROMPTLY).until(() -> balancer.liveThreads() == 0);
+        }
+    }
+
+    /** A backend that never answers costs the connect timeout, then the next backend serves. */
+    @Test
+    void silentBackendTimesOutAndTheNextServes() throws Exception {
+        Duration connectTimeout = Duration.ofMillis(300);
+        try (Ports.BlackHole hole = new Ports.BlackHole();
+             TestBackend b2 = TestBackend.hello("B2");
+             Balancer balancer = RunningBalancer.start(connectTimeout, hole.address(), b2.address())) {
+            assertTimeoutPreemptively(PROMPTLY, () -> {
+                try (TestClient client = new TestClient(balancer.localAddress())) {
+                    assertEquals("Hello from B2: hi", client.exchange("hi"));
+                }
+            });
+        }
+    }
+
+    /** End of stream or a reset: either way the balancer closed the connection. */
+    private static void assertClosed(TestClient client) throws Exception {
+        try {
+            assertNull(client.readLine(), "the balancer closes the client's connection");
+        } catch (SocketException reset) {
+            // also closed: the client had sent bytes nobody read, so the kernel sent a reset
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package dev.loombalancer.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A real backend server on 127.0.0.1 and an ephemeral port, serving each connection on its
+ * own virtual thread with one of a few behaviours. Closing it closes every socket it opened.
+ */
+public final class TestBackend implements AutoCloseable {
+
+    /** What the backend does with one accepted connection. */
+    @FunctionalInterface
+    public interface Behaviour {
+        void serve(Socket socket) throws IOException;
+    }
+
+    private final ServerSocket listener;
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger accepted = new AtomicInteger();
+    private final Thread acceptor;
+
+    private TestBackend(Behaviour behaviour) throws IOException {
+        listener = new ServerSocket(0, 512, InetAddress.getLoopbackAddress());
+        acceptor = Thread.ofVirtual().start(() -> acceptLoop(behaviour));
+    }
+
+    /** Answers every line with {@code Hello from NAME: line}, like the seed's backends. */
+    public static TestBackend hello(String name) throws IOException {
+        return new TestBackend(socket -> {
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            OutputStream out = socket.getOutputStream();
+            for (String line; (line = in.readLine()) != null; ) {
+                out.write(("Hello from " + name + ": " + line + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+        });
+    }
+
+    /** Echoes every byte back; at end of stream, half-closes in turn. */
+    public static TestBackend echo() throws IOException {
+        return new TestBackend(socket -> {
+            socket.getInputStream().transferTo(socket.getOutputStream());
+            socket.shutdownOutput();
+        });
+    }
+
+    /**
+     * Echoes every byte back and, at end of stream, sends nothing more but records the
+     * SHA-256 of all it received in {@code digests}.
+     */
+    public static TestBackend hashingEcho(Set<String> digests) throws IOException {
+        return new TestBackend(socket -> {
+            MessageDigest sha = Sha256.newDigest();
+            byte[] buffer = new byte[8192];
+            OutputStream out = socket.getOutputStream();
+            for (int n; (n = socket.getInputStream().read(buffer)) >= 0; ) {
+                sha.update(buffer, 0, n);
+                out.write(buffer, 0, n);
+            }
+            digests.add(HexFormat.of().formatHex(sha.digest()));
+            socket.shutdownOutput();
+        });
+    }
+
+    /** Reads until the client half-closes, and only then replies {@code NAME got N bytes}. */
+    public static TestBackend replyAfterEof(String name) throws IOException {
+        return new TestBackend(socket -> {
+            long n = socket.getInputStream().transferTo(OutputStream.nullOutputStream());
+            socket.getOutputStream().write((name + " got " + n + " bytes\n").getBytes(StandardCharsets.UTF_8));
+        });
+    }
+
+    /** Accepts and holds connections, reading and discarding, never replying. */
+    public static TestBackend silent() throws IOException {
+        return new TestBackend(socket -> socket.getInputStream().transferTo(OutputStream.nullOutputStream()));
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) listener.getLocalSocketAddress();
+    }
+
+    /** Connections this backend has accepted so far. */
+    public int accepted() {
+        return accepted.get();
+    }
+
+    /** Connections currently open on this backend. */
+    public int open() {
+        return open.size();
+    }
+
+    private void acceptLoop(Behaviour behaviour) {
+        while (!listener.isClosed()) {
+            Socket socket;
+            try {
+                socket = listener.accept();
+            } catch (IOException e) {
+                return;
+            }
+            accepted.incrementAndGet();
+            open.add(socket);
+            Thread.ofVirtual().start(() -> {
+                try (socket) {
+                    behaviour.serve(socket);
+                } catch (IOException e) {
+                    // the peer went away; nothing to serve
+                } finally {
+                    open.remove(socket);
+                }
+            });
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            listener.close();
+            for (Socket socket : open) {
+                socket.close();
+            }
+            acceptor.join();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
