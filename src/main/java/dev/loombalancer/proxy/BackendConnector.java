@@ -1,5 +1,6 @@
 package dev.loombalancer.proxy;
 
+import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
 import java.io.IOException;
@@ -49,11 +50,11 @@ public final class BackendConnector {
                     throw new InterruptedException("stopped while connecting to " + backend);
                 }
                 Logger.warn("backend {} failed for client {}: {}; trying the next backend",
-                        backend, client, SocketErrors.describe(e));
+                        backend, HostPort.format(client), SocketErrors.describe(e));
             }
         }
         Logger.error("no backend reachable for client {}: all {} tried failed; closing the client connection",
-                client, tried);
+                HostPort.format(client), tried);
         return null;
     }
 }

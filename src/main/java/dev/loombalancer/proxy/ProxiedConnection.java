@@ -1,6 +1,7 @@
 package dev.loombalancer.proxy;
 
 import dev.loombalancer.concurrent.StructuredScope;
+import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.ConnectionCounter;
@@ -53,9 +54,9 @@ public final class ProxiedConnection implements Runnable {
                 proxy(connected, started);
             }
         } catch (InterruptedException e) {
-            Logger.debug("connection from {} cut: the balancer is stopping", clientAddress);
+            Logger.debug("connection from {} cut: the balancer is stopping", HostPort.format(clientAddress));
         } catch (IOException | RuntimeException e) {
-            Logger.debug("connection from {} failed: {}", clientAddress, SocketErrors.describe(e));
+            Logger.debug("connection from {} failed: {}", HostPort.format(clientAddress), SocketErrors.describe(e));
         }
     }
 
@@ -74,7 +75,7 @@ public final class ProxiedConnection implements Runnable {
             if (Logger.isDebugEnabled()) {
                 Throwable failure = scope.failure();
                 Logger.debug("connection {} -> {} closed: {} bytes up, {} bytes down, {} ms{}",
-                        clientAddress, backend, up.bytes(), down.bytes(),
+                        HostPort.format(clientAddress), backend, up.bytes(), down.bytes(),
                         (System.nanoTime() - started) / 1_000_000,
                         failure == null ? "" : ", ended by error: " + SocketErrors.describe(failure));
             }

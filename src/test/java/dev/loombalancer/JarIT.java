@@ -1,0 +1,109 @@
+package dev.loombalancer;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.loombalancer.testing.TestBackend;
+import dev.loombalancer.testing.TestClient;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The packaged jar, run as users run it: {@code java -jar target/loom-balancer.jar}. */
+class JarIT {
+
+    private static final Path JAR = Path.of(System.getProperty("loombalancer.jar", "target/loom-balancer.jar"));
+    private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
+    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+
+    /**
+     * A started process whose standard error goes to a file. (A file, not a pipe: the JDK
+     * closes a child's pipe when the child exits, racing a reader for the last lines.)
+     */
+    private record Running(Process process, Path errFile) implements AutoCloseable {
+
+        static Running start(String... args) throws IOException {
+            List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-jar", JAR.toString()));
+            command.addAll(List.of(args));
+            Path errFile = Files.createTempFile("loom-balancer-it", ".log");
+            Process process = new ProcessBuilder(command)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(errFile.toFile())
+                    .start();
+            return new Running(process, errFile);
+        }
+
+        String err() throws IOException {
+            return Files.readString(errFile, StandardCharsets.UTF_8);
+        }
+
+        Optional<Matcher> find(Pattern pattern) throws IOException {
+            Matcher matcher = pattern.matcher(err());
+            return matcher.find() ? Optional.of(matcher) : Optional.empty();
+        }
+
+        @Override
+        public void close() throws IOException {
+            process.destroyForcibly();
+            Files.deleteIfExists(errFile);
+        }
+    }
+
+    /** The jar exists and --version answers through the launcher. */
+    @Test
+    void versionRunsFromTheJar() throws Exception {
+        assertTrue(Files.isRegularFile(JAR), "built jar at " + JAR);
+        Process process = new ProcessBuilder(JAVA.toString(), "-jar", JAR.toString(), "--version")
+                .redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, process.exitValue(), out);
+        assertTrue(out.startsWith("loom-balancer "), out);
+    }
+
+    /** A bad flag ends the real process with exit code 2 and one line, no stack trace. */
+    @Test
+    void badFlagExitsTwoWithOneLine() throws Exception {
+        Process process = new ProcessBuilder(JAVA.toString(), "-jar", JAR.toString(), "--backend", "127.0.0.1:99999")
+                .redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(2, process.exitValue(), out);
+        assertEquals(1, out.lines().count(), out);
+        assertTrue(out.contains("port 99999 is outside 1-65535"), out);
+    }
+
+    /** The jar proxies a client to its backend, and SIGTERM stops it with exit code 0. */
+    @Test
+    void proxiesAndStopsOnSigterm() throws Exception {
+        try (TestBackend backend = TestBackend.hello("B1");
+             Running balancer = Running.start("--listen", "127.0.0.1:0",
+                     "--backend", "127.0.0.1:" + backend.address().getPort())) {
+            int port = await().atMost(Duration.ofSeconds(30))
+                    .until(() -> balancer.find(LISTENING), Optional::isPresent)
+                    .map(m -> Integer.parseInt(m.group(1))).orElseThrow();
+
+            try (TestClient client = new TestClient(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))) {
+                assertEquals("Hello from B1: through the jar", client.exchange("through the jar"));
+            }
+
+            balancer.process().destroy(); // SIGTERM on Linux and macOS
+            assertTrue(balancer.process().waitFor(30, TimeUnit.SECONDS), "stopped after SIGTERM");
+            assertEquals(0, balancer.process().exitValue(), balancer.err());
+            assertTrue(balancer.find(Pattern.compile("SIGTERM received")).isPresent(), balancer.err());
+            assertTrue(balancer.find(Pattern.compile("stopped listening")).isPresent(), balancer.err());
+        }
+    }
+}
