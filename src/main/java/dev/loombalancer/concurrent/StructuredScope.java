@@ -99,19 +99,7 @@ public final class StructuredScope implements AutoCloseable {
         }
         closed = true;
         shutdown();
-        boolean interrupted = false;
-        for (Thread thread : forked) {
-            while (thread.isAlive()) {
-                try {
-                    thread.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt(); // keep the owner's interrupt for its caller
-        }
+        forked.forEach(Uninterruptibly::join);
     }
 
     private void failed(Throwable failure) {

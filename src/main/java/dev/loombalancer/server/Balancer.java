@@ -1,6 +1,7 @@
 package dev.loombalancer.server;
 
 import dev.loombalancer.concurrent.CountingThreadFactory;
+import dev.loombalancer.concurrent.Uninterruptibly;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.pool.BackendPool;
 import dev.loombalancer.pool.ConnectionCounter;
@@ -116,7 +117,7 @@ public final class Balancer implements AutoCloseable {
     @Override
     public void close() {
         if (!closing.compareAndSet(false, true)) {
-            awaitStopUninterruptibly();
+            Uninterruptibly.await(stopped);
             return;
         }
         try {
@@ -124,44 +125,16 @@ public final class Balancer implements AutoCloseable {
         } catch (IOException e) {
             Logger.warn("closing the listener failed: {}", e.toString());
         }
-        joinUninterruptibly(acceptThread);
+        Uninterruptibly.join(acceptThread);
         // No more connections can start now. Interrupting a virtual thread blocked in a
         // socket call closes that socket, so each connection unwinds through its own
         // cleanup code: counters, sockets and pipe threads are released the usual way.
         List<Thread> cut = List.copyOf(live);
         cut.forEach(Thread::interrupt);
-        cut.forEach(Balancer::joinUninterruptibly);
+        cut.forEach(Uninterruptibly::join);
         Logger.info("stopped listening on {}; {} open connection{} closed",
                 HostPort.format(localAddress()), cut.size(), cut.size() == 1 ? "" : "s");
         stopped.countDown();
-    }
-
-    private void awaitStopUninterruptibly() {
-        boolean interrupted = false;
-        while (stopped.getCount() > 0) {
-            try {
-                stopped.await();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void joinUninterruptibly(Thread thread) {
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     private static String describe(BackendPool pool) {
