@@ -31,7 +31,7 @@ public class EchoBackend {
         String host = args.length > 2 ? args[2] : "127.0.0.1";
         try (ServerSocket server = new ServerSocket()) {
             server.setReuseAddress(true);
-            server.bind(new InetSocketAddress(host, port));
+            server.bind(new InetSocketAddress(host, port), 1024); // room for bursts of new clients
             System.out.println(name + " listening on " + host + ":" + port);
             while (true) {
                 Socket client = server.accept();

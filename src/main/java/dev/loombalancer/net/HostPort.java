@@ -26,7 +26,10 @@ public final class HostPort {
      */
     public static InetSocketAddress parseListen(String spec, String defaultHost) {
         String text = spec.strip();
-        if (!text.isEmpty() && text.chars().allMatch(Character::isDigit)) {
+        if (text.isEmpty()) {
+            throw new IllegalArgumentException("the listen address is empty; write [HOST:]PORT (example: 8000 or 127.0.0.1:8000)");
+        }
+        if (text.chars().allMatch(Character::isDigit)) {
             return resolve(defaultHost, parsePort(text, 0), spec);
         }
         if (text.startsWith(":")) {

@@ -53,8 +53,8 @@ public final class BackendConnector {
                         backend, HostPort.format(client), SocketErrors.describe(e));
             }
         }
-        Logger.error("no backend reachable for client {}: all {} tried failed; closing the client connection",
-                HostPort.format(client), tried);
+        Logger.error("no backend reachable for client {}: all {} tried refused or timed out; "
+                + "closing the client connection (are the backends running?)", HostPort.format(client), tried);
         return null;
     }
 }

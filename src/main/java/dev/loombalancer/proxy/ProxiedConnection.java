@@ -61,6 +61,7 @@ public final class ProxiedConnection implements Runnable {
     }
 
     /** Pipes both directions until both have ended or one has failed. */
+    @SuppressWarnings("try") // the lease is held for its scope only: counted while the pipes run
     private void proxy(BackendConnector.Connected connected, long started) throws InterruptedException, IOException {
         Backend backend = connected.backend();
         try (Socket server = connected.socket();

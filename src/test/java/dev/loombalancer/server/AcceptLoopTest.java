@@ -40,21 +40,20 @@ class AcceptLoopTest {
     @Test
     void survivesTransientAcceptErrors() throws Exception {
         List<Socket> dispatched = new CopyOnWriteArrayList<>();
-        try (FailingListener listener = new FailingListener(3)) {
-            Thread loop = Thread.ofPlatform().start(new AcceptLoop(listener, dispatched::add));
-            try (Socket client = new Socket()) {
-                client.connect(listener.getLocalSocketAddress());
-                await().atMost(Duration.ofSeconds(5)).until(() -> dispatched.size() == 1);
-                assertEquals(client.getLocalPort(), ((InetSocketAddress) dispatched.get(0).getRemoteSocketAddress()).getPort());
-            } finally {
-                listener.close();
-                loop.join();
-                for (Socket socket : dispatched) {
-                    socket.close();
-                }
+        FailingListener listener = new FailingListener(3);
+        Thread loop = Thread.ofPlatform().start(new AcceptLoop(listener, dispatched::add));
+        try (Socket client = new Socket()) {
+            client.connect(listener.getLocalSocketAddress());
+            await().atMost(Duration.ofSeconds(5)).until(() -> dispatched.size() == 1);
+            assertEquals(client.getLocalPort(), ((InetSocketAddress) dispatched.get(0).getRemoteSocketAddress()).getPort());
+        } finally {
+            listener.close();
+            loop.join();
+            for (Socket socket : dispatched) {
+                socket.close();
             }
-            assertFalse(loop.isAlive(), "closing the listener ends the loop");
         }
+        assertFalse(loop.isAlive(), "closing the listener ends the loop");
     }
 
     /** A handler that cannot be started closes that client and leaves the loop serving others. */
@@ -62,25 +61,24 @@ class AcceptLoopTest {
     void survivesAFailingDispatch() throws Exception {
         AtomicInteger calls = new AtomicInteger();
         List<Socket> served = new CopyOnWriteArrayList<>();
-        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread loop = Thread.ofPlatform().start(new AcceptLoop(listener, socket -> {
-                if (calls.incrementAndGet() == 1) {
-                    throw new IllegalStateException("no thread for you");
-                }
-                served.add(socket);
-            }));
-            try (Socket first = new Socket(); Socket second = new Socket()) {
-                first.connect(listener.getLocalSocketAddress());
-                first.setSoTimeout(5_000);
-                assertEquals(-1, first.getInputStream().read(), "the first client is closed, not left hanging");
-                second.connect(listener.getLocalSocketAddress());
-                await().atMost(Duration.ofSeconds(5)).until(() -> served.size() == 1);
-            } finally {
-                listener.close();
-                loop.join();
-                for (Socket socket : served) {
-                    socket.close();
-                }
+        ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread loop = Thread.ofPlatform().start(new AcceptLoop(listener, socket -> {
+            if (calls.incrementAndGet() == 1) {
+                throw new IllegalStateException("no thread for you");
+            }
+            served.add(socket);
+        }));
+        try (Socket first = new Socket(); Socket second = new Socket()) {
+            first.connect(listener.getLocalSocketAddress());
+            first.setSoTimeout(5_000);
+            assertEquals(-1, first.getInputStream().read(), "the first client is closed, not left hanging");
+            second.connect(listener.getLocalSocketAddress());
+            await().atMost(Duration.ofSeconds(5)).until(() -> served.size() == 1);
+        } finally {
+            listener.close();
+            loop.join();
+            for (Socket socket : served) {
+                socket.close();
             }
         }
     }

@@ -49,14 +49,6 @@ public final class TestBackend implements AutoCloseable {
         });
     }
 
-    /** Echoes every byte back; at end of stream, half-closes in turn. */
-    public static TestBackend echo() throws IOException {
-        return new TestBackend(socket -> {
-            socket.getInputStream().transferTo(socket.getOutputStream());
-            socket.shutdownOutput();
-        });
-    }
-
     /**
      * Echoes every byte back and, at end of stream, sends nothing more but records the
      * SHA-256 of all it received in {@code digests}.
@@ -83,9 +75,13 @@ public final class TestBackend implements AutoCloseable {
         });
     }
 
-    /** Accepts and holds connections, reading and discarding, never replying. */
-    public static TestBackend silent() throws IOException {
-        return new TestBackend(socket -> socket.getInputStream().transferTo(OutputStream.nullOutputStream()));
+    /** Reads one line, then resets the connection (RST, not FIN), as a crashing server would. */
+    public static TestBackend resetAfterFirstLine() throws IOException {
+        return new TestBackend(socket -> {
+            new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            socket.setSoLinger(true, 0);
+            socket.close();
+        });
     }
 
     public InetSocketAddress address() {
