@@ -34,13 +34,22 @@ public final class TestBackend implements AutoCloseable {
     private final Thread acceptor;
 
     private TestBackend(Behaviour behaviour) throws IOException {
-        listener = new ServerSocket(0, 512, InetAddress.getLoopbackAddress());
+        this(InetAddress.getLoopbackAddress(), behaviour);
+    }
+
+    private TestBackend(InetAddress bindAddress, Behaviour behaviour) throws IOException {
+        listener = new ServerSocket(0, 512, bindAddress);
         acceptor = Thread.ofVirtual().start(() -> acceptLoop(behaviour));
     }
 
     /** Answers every line with {@code Hello from NAME: line}, like the seed's backends. */
     public static TestBackend hello(String name) throws IOException {
-        return new TestBackend(socket -> {
+        return hello(name, InetAddress.getLoopbackAddress());
+    }
+
+    /** Like {@link #hello(String)}, listening on {@code bindAddress} (such as ::1). */
+    public static TestBackend hello(String name, InetAddress bindAddress) throws IOException {
+        return new TestBackend(bindAddress, socket -> {
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             OutputStream out = socket.getOutputStream();
             for (String line; (line = in.readLine()) != null; ) {

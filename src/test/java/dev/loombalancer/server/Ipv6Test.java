@@ -1,0 +1,32 @@
+package dev.loombalancer.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.loombalancer.pool.Backend;
+import dev.loombalancer.testing.TestBackend;
+import dev.loombalancer.testing.TestClient;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** IPv6 on both sides, and IPv4 and IPv6 backends in one pool. */
+class Ipv6Test {
+
+    /** A balancer listening on [::1] rotates over an IPv6 and an IPv4 backend. */
+    @Test
+    void ipv6ListenerAndMixedBackends() throws Exception {
+        InetAddress v6 = InetAddress.getByName("::1");
+        try (TestBackend b1 = TestBackend.hello("B1", v6);
+             TestBackend b2 = TestBackend.hello("B2");
+             Balancer balancer = Balancer.start(BalancerConfig.of(new InetSocketAddress(v6, 0),
+                     List.of(new Backend(b1.address()), new Backend(b2.address()))))) {
+            assertEquals(v6, balancer.localAddress().getAddress());
+            try (TestClient first = new TestClient(balancer.localAddress());
+                 TestClient second = new TestClient(balancer.localAddress())) {
+                assertEquals("Hello from B1: over v6", first.exchange("over v6"));
+                assertEquals("Hello from B2: to v4", second.exchange("to v4"));
+            }
+        }
+    }
+}
