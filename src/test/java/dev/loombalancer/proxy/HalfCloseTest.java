@@ -1,5 +1,6 @@
 package dev.loombalancer.proxy;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -8,6 +9,9 @@ import dev.loombalancer.testing.RunningBalancer;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 
 /** The end of one direction is passed on without cutting the other. */
@@ -24,6 +28,25 @@ class HalfCloseTest {
 
             assertEquals("B1 got 5 bytes", client.readLine());
             assertNull(client.readLine(), "the backend's close reaches the client as end of stream");
+        }
+    }
+
+    /** The backend half-closes first: the client sees end of stream, yet what it sends afterwards still arrives. */
+    @Test
+    void clientBytesAfterBackendHalfCloseReachBackend() throws Exception {
+        Queue<Long> received = new ConcurrentLinkedQueue<>();
+        try (TestBackend backend = TestBackend.greetFirst("welcome", received);
+             Balancer balancer = RunningBalancer.start(backend.address());
+             TestClient client = new TestClient(balancer.localAddress())) {
+            assertEquals("welcome", client.readLine());
+            assertNull(client.readLine(), "the backend's FIN is passed on");
+
+            client.socket().getOutputStream().write("still listening?".getBytes(StandardCharsets.US_ASCII));
+            client.socket().shutdownOutput();
+
+            await().atMost(Duration.ofSeconds(5)).until(() -> received.contains(16L));
+            await().atMost(Duration.ofSeconds(5)).until(() -> balancer.liveThreads() == 0);
+            assertEquals(0, balancer.connections().total());
         }
     }
 }

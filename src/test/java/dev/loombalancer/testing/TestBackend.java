@@ -12,6 +12,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -81,6 +82,18 @@ public final class TestBackend implements AutoCloseable {
         return new TestBackend(socket -> {
             long n = socket.getInputStream().transferTo(OutputStream.nullOutputStream());
             socket.getOutputStream().write((name + " got " + n + " bytes\n").getBytes(StandardCharsets.UTF_8));
+        });
+    }
+
+    /**
+     * Half-closes first: sends {@code greeting} and shuts down its output at once, then
+     * reads until the client's end of stream and records how many bytes it got.
+     */
+    public static TestBackend greetFirst(String greeting, Queue<Long> receivedCounts) throws IOException {
+        return new TestBackend(socket -> {
+            socket.getOutputStream().write((greeting + "\n").getBytes(StandardCharsets.UTF_8));
+            socket.shutdownOutput();
+            receivedCounts.add(socket.getInputStream().transferTo(OutputStream.nullOutputStream()));
         });
     }
 
