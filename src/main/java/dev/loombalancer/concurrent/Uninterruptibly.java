@@ -1,6 +1,7 @@
 package dev.loombalancer.concurrent;
 
 import java.util.concurrent.CountDownLatch;
+import java.util.function.BooleanSupplier;
 
 /**
  * Waits that cleanup code must finish even when its thread is interrupted: a stop that
@@ -14,25 +15,25 @@ public final class Uninterruptibly {
 
     /** Waits until {@code thread} has terminated. */
     public static void join(Thread thread) {
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        waitUntil(thread::join, () -> !thread.isAlive());
     }
 
     /** Waits until {@code latch} has counted down to zero. */
     public static void await(CountDownLatch latch) {
+        waitUntil(latch::await, () -> latch.getCount() == 0);
+    }
+
+    /** A blocking wait that an interrupt can cut short. */
+    @FunctionalInterface
+    private interface Wait {
+        void run() throws InterruptedException;
+    }
+
+    private static void waitUntil(Wait wait, BooleanSupplier done) {
         boolean interrupted = false;
-        while (latch.getCount() > 0) {
+        while (!done.getAsBoolean()) {
             try {
-                latch.await();
+                wait.run();
             } catch (InterruptedException e) {
                 interrupted = true;
             }
