@@ -90,8 +90,9 @@ public final class BalancerCommand implements Callable<Integer> {
         try {
             balancer = Balancer.start(config);
         } catch (IOException e) {
+            String why = SocketErrors.describe(e);
             spec.commandLine().getErr().println(Main.NAME + ": cannot listen on " + HostPort.format(config.listen())
-                    + ": " + SocketErrors.describe(e) + hint(e));
+                    + ": " + why + hint(why));
             return EXIT_CANNOT_START;
         }
         StopSignals.install(balancer::close);
@@ -117,9 +118,8 @@ public final class BalancerCommand implements Callable<Integer> {
         return all;
     }
 
-    /** What the user can do about a failed bind. */
-    private static String hint(IOException e) {
-        String why = SocketErrors.describe(e);
+    /** What the user can do about a failed bind, given why it failed. */
+    private static String hint(String why) {
         if (why.contains("in use")) {
             return " \u2014 stop the process using it or choose another port with --listen";
         }

@@ -1,5 +1,6 @@
 package dev.loombalancer.proxy;
 
+import dev.loombalancer.net.Closer;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;

@@ -1,6 +1,7 @@
 package dev.loombalancer.proxy;
 
 import dev.loombalancer.concurrent.StructuredScope;
+import dev.loombalancer.net.Closer;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
@@ -31,13 +32,15 @@ public final class ProxiedConnection implements Runnable {
     private final ThreadFactory pipeThreads;
 
     /**
-     * @param candidates the backends to try, already chosen on the accept thread so that
-     *                   rotation follows the order in which clients arrived
+     * @param clientAddress the client's address, read once on the accept thread (each call
+     *                      of {@code getRemoteSocketAddress} makes a new object)
+     * @param candidates    the backends to try, already chosen on the accept thread so that
+     *                      rotation follows the order in which clients arrived
      */
-    public ProxiedConnection(Socket client, Iterator<Backend> candidates, BackendConnector connector,
-                             ConnectionCounter counter, ThreadFactory pipeThreads) {
+    public ProxiedConnection(Socket client, InetSocketAddress clientAddress, Iterator<Backend> candidates,
+                             BackendConnector connector, ConnectionCounter counter, ThreadFactory pipeThreads) {
         this.client = client;
-        this.clientAddress = (InetSocketAddress) client.getRemoteSocketAddress();
+        this.clientAddress = clientAddress;
         this.candidates = candidates;
         this.connector = connector;
         this.counter = counter;
@@ -54,9 +57,10 @@ public final class ProxiedConnection implements Runnable {
                 proxy(connected, started);
             }
         } catch (InterruptedException e) {
-            Logger.debug("connection from {} cut: the balancer is stopping", HostPort.format(clientAddress));
+            Logger.debug("connection from {} cut: the balancer is stopping", this::client);
         } catch (IOException | RuntimeException e) {
-            Logger.debug("connection from {} failed: {}", HostPort.format(clientAddress), SocketErrors.describe(e));
+            // Suppliers: the text is only built when DEBUG is on, not on every failed connection.
+            Logger.debug("connection from {} failed: {}", this::client, () -> SocketErrors.describe(e));
         }
     }
 
@@ -76,11 +80,15 @@ public final class ProxiedConnection implements Runnable {
             if (Logger.isDebugEnabled()) {
                 Throwable failure = scope.failure();
                 Logger.debug("connection {} -> {} closed: {} bytes up, {} bytes down, {} ms{}",
-                        HostPort.format(clientAddress), backend, up.bytes(), down.bytes(),
+                        client(), backend, up.bytes(), down.bytes(),
                         (System.nanoTime() - started) / 1_000_000,
                         failure == null ? "" : ", ended by error: " + SocketErrors.describe(failure));
             }
         }
+    }
+
+    private String client() {
+        return HostPort.format(clientAddress);
     }
 
     private void closeBoth(Socket server) {

@@ -1,5 +1,6 @@
 package dev.loombalancer.server;
 
+import dev.loombalancer.net.Closer;
 import dev.loombalancer.net.SocketErrors;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -59,11 +60,7 @@ final class AcceptLoop implements Runnable {
             dispatch.accept(client);
         } catch (Throwable e) {
             Logger.error("could not start a connection handler: {}; closing the client", e.toString());
-            try {
-                client.close();
-            } catch (IOException ignored) {
-                // already failing; the client sees the connection closed either way
-            }
+            Closer.closeQuietly(client);
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.tinylog.Logger;
@@ -33,10 +34,11 @@ public final class Balancer implements AutoCloseable {
     private final BackendPool pool;
     private final SelectionPolicy policy;
     private final BackendConnector connector;
-    // Connection threads and their pipe threads, counted so that leaks show.
-    private final CountingThreadFactory connectionThreads = new CountingThreadFactory("loom-connection-");
+    private final ThreadFactory connectionThreads = Thread.ofVirtual().name("loom-connection-", 0).factory();
+    // Pipe threads are counted so that leaks show; connection threads are counted by `live`.
     private final CountingThreadFactory pipeThreads = new CountingThreadFactory("loom-pipe-");
-    // The threads of live connections, so that close() can cut them.
+    // The threads of live connections: added before start, removed as each one ends, so
+    // close() can cut them and liveThreads() can count them.
     private final Set<Thread> live = ConcurrentHashMap.newKeySet();
     private final Thread acceptThread;
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -86,7 +88,7 @@ public final class Balancer implements AutoCloseable {
 
     /** Connection and pipe threads that have not finished yet: zero when the balancer is idle. */
     public int liveThreads() {
-        return connectionThreads.alive() + pipeThreads.alive();
+        return live.size() + pipeThreads.alive();
     }
 
     /** Blocks until {@link #close()} has finished. */
@@ -96,9 +98,9 @@ public final class Balancer implements AutoCloseable {
 
     /** Runs on the accept thread, so the policy sees clients in the order they arrived. */
     private void dispatch(Socket client) {
-        ProxiedConnection connection = new ProxiedConnection(client,
-                policy.candidates((InetSocketAddress) client.getRemoteSocketAddress()),
-                connector, pool.connections(), pipeThreads);
+        InetSocketAddress clientAddress = (InetSocketAddress) client.getRemoteSocketAddress();
+        ProxiedConnection connection = new ProxiedConnection(client, clientAddress,
+                policy.candidates(clientAddress), connector, pool.connections(), pipeThreads);
         Thread thread = connectionThreads.newThread(() -> {
             try {
                 connection.run();

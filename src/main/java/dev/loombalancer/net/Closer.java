@@ -1,15 +1,15 @@
-package dev.loombalancer.proxy;
+package dev.loombalancer.net;
 
 import java.io.Closeable;
 import java.io.IOException;
 
 /** Closing that cannot fail: for cleanup paths that already handle a failure. */
-final class Closer {
+public final class Closer {
 
     private Closer() {
     }
 
-    static void closeQuietly(Closeable closeable) {
+    public static void closeQuietly(Closeable closeable) {
         try {
             closeable.close();
         } catch (IOException ignored) {
