@@ -1,8 +1,12 @@
 package dev.loombalancer.cli;
 
+import dev.loombalancer.health.HealthCheckConfig;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
+import dev.loombalancer.policy.StickyTable;
+import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
+import dev.loombalancer.proxy.WhenUnavailable;
 import dev.loombalancer.server.Balancer;
 import dev.loombalancer.server.BalancerConfig;
 import java.io.IOException;
@@ -28,8 +32,9 @@ import picocli.CommandLine.Spec;
         usageHelpAutoWidth = true,
         description = {
             "A layer-4 TCP load balancer on Java virtual threads.",
-            "Accepts clients on the listen address and pipes each one's bytes to a backend chosen "
-                    + "round-robin, failing over to the next backend when one refuses or times out.",
+            "Accepts clients on the listen address and pipes each one's bytes to a backend chosen by "
+                    + "the strategy, failing over to the next backend when one refuses or times out. "
+                    + "Backends are health-checked and taken out while they are DOWN.",
         },
         footer = {
             "",
@@ -37,6 +42,8 @@ import picocli.CommandLine.Spec;
             "  loom-balancer                     # listen on :8000, balance over 127.0.0.1:9001-9003",
             "  loom-balancer --listen [::]:8443 --backend app1.example:443,app2.example:443",
             "  loom-balancer --backend 127.0.0.1:8000-12999 --backend [::1]:13000-17999",
+            "  loom-balancer --strategy least-connections --health-interval 500ms --fall 2 --rise 3",
+            "  loom-balancer --strategy consistent-hash --backend 10.0.0.1:80,10.0.0.2:80 --when-unavailable http-502",
             "",
             "Exit codes: 0 stopped by SIGTERM/SIGINT, 1 could not start, 2 bad command line.",
         })
@@ -74,10 +81,66 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "net.core.somaxconn (default: ${DEFAULT-VALUE}).")
     int backlog;
 
+    @Option(names = "--strategy", paramLabel = "NAME", defaultValue = "round-robin",
+            converter = Choices.Strategies.class, completionCandidates = Choices.Strategies.class,
+            description = {
+                "How each client's backend is chosen: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
+                "round-robin: in turn; least-connections: fewest active connections; sticky: the same client "
+                        + "address to the same backend while it is UP; consistent-hash: client address hashed, "
+                        + "the same on every balancer with the same backends."
+            })
+    Strategy strategy;
+
+    @Option(names = "--health-interval", paramLabel = "DURATION", defaultValue = "2s", converter = Durations.class,
+            description = "How often each backend is probed with a TCP connect; 0 turns checks off "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Duration healthInterval;
+
+    @Option(names = "--no-health-check",
+            description = "Do not probe backends; every backend counts as UP (same as --health-interval 0).")
+    boolean noHealthCheck;
+
+    @Option(names = "--health-timeout", paramLabel = "DURATION", defaultValue = "1s", converter = Durations.class,
+            description = "How long a probe may take to connect before it counts as failed (default: ${DEFAULT-VALUE}).")
+    Duration healthTimeout;
+
+    @Option(names = "--fall", paramLabel = "N", defaultValue = "3",
+            description = "Consecutive failures (probes or client connections) that take a backend DOWN "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int fall;
+
+    @Option(names = "--rise", paramLabel = "N", defaultValue = "2",
+            description = "Consecutive successful probes that bring a DOWN backend back UP (default: ${DEFAULT-VALUE}).")
+    int rise;
+
+    @Option(names = "--sticky-ttl", paramLabel = "DURATION", defaultValue = "30m", converter = Durations.class,
+            description = "With --strategy sticky: forget a client address after it has been idle this long "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Duration stickyTtl;
+
+    @Option(names = "--sticky-max", paramLabel = "N", defaultValue = "100000",
+            description = "With --strategy sticky: client addresses remembered at most; the least recently "
+                    + "seen is forgotten first (default: ${DEFAULT-VALUE}).")
+    int stickyMax;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "off", converter = Durations.class,
+            description = "Close a connection after this long without a byte in either direction; "
+                    + "off or 0 to never (default: ${DEFAULT-VALUE}).")
+    Duration idleTimeout;
+
+    @Option(names = "--when-unavailable", paramLabel = "ACTION", defaultValue = "close",
+            converter = Choices.Unavailable.class, completionCandidates = Choices.Unavailable.class,
+            description = "What a client gets when no backend can be reached: ${COMPLETION-CANDIDATES}; "
+                    + "http-502 answers HTTP/1.1 502 Bad Gateway before closing (default: ${DEFAULT-VALUE}).")
+    WhenUnavailable whenUnavailable;
+
     /** Checks the options as a whole and builds the configuration; errors are usage errors. */
     BalancerConfig config() {
         try {
-            return new BalancerConfig(listen, distinctBackends(), connectTimeout, backlog);
+            HealthCheckConfig health = new HealthCheckConfig(noHealthCheck ? Duration.ZERO : healthInterval,
+                    healthTimeout, rise, fall);
+            return new BalancerConfig(listen, distinctBackends(), connectTimeout, backlog, strategy, health,
+                    new StickyTable.Limits(stickyTtl, stickyMax), idleTimeout, whenUnavailable);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -8,7 +8,8 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * Reads durations the way HAProxy users write them: {@code 500ms}, {@code 2s}, {@code 1m},
- * {@code 1h}, {@code 1d}; a bare number is milliseconds, as in HAProxy's timeouts.
+ * {@code 1h}, {@code 1d}; a bare number is milliseconds, as in HAProxy's timeouts. {@code off}
+ * is zero, which the options that allow it read as "never".
  */
 final class Durations implements ITypeConverter<Duration> {
 
@@ -16,6 +17,9 @@ final class Durations implements ITypeConverter<Duration> {
 
     @Override
     public Duration convert(String text) {
+        if (text.strip().equalsIgnoreCase("off")) {
+            return Duration.ZERO;
+        }
         Matcher m = FORM.matcher(text.strip());
         if (!m.matches()) {
             throw new TypeConversionException("'" + text + "' is not a duration; write e.g. 500ms, 2s or 1m");

@@ -1,5 +1,6 @@
 package dev.loombalancer.concurrent;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -63,6 +64,23 @@ public final class StructuredScope implements AutoCloseable {
             thread.join();
         }
         return this;
+    }
+
+    /**
+     * Waits until every forked subtask has finished or the {@link System#nanoTime()}
+     * deadline has passed, whichever comes first.
+     *
+     * @return true if all subtasks have finished
+     */
+    public boolean joinUntil(long deadlineNanos) throws InterruptedException {
+        ensureOwner();
+        for (Thread thread : forked) {
+            long remaining = deadlineNanos - System.nanoTime();
+            if (thread.isAlive() && (remaining <= 0 || !thread.join(Duration.ofNanos(remaining)))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The first exception a subtask threw, or null when none failed. */

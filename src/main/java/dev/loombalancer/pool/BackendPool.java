@@ -1,29 +1,64 @@
 package dev.loombalancer.pool;
 
-import java.util.HashSet;
+import dev.loombalancer.pool.BackendHealth.Transition;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.tinylog.Logger;
 
-/** The backends the balancer spreads connections over, and how many connections each holds. */
+/**
+ * The backends the balancer spreads connections over: which of them are UP, and how many
+ * connections each holds.
+ *
+ * <p>The list of backends is fixed at startup; what changes under it is health. Policies
+ * ask for {@link #up()} once per connection, so that list is cached and rebuilt only after
+ * a backend has changed state, which is rare next to connections.
+ */
 public final class BackendPool {
 
-    private final List<Backend> backends;
-    private final ConnectionCounter connections;
+    /** Health thresholds; with {@code tracked} false every backend is always UP. */
+    public record Health(boolean tracked, int rise, int fall) {
+        public static final Health UNTRACKED = new Health(false, 1, 1);
+    }
 
-    public BackendPool(List<Backend> backends) {
+    private final List<Backend> backends;
+    private final Map<Backend, BackendHealth> health = new HashMap<>();
+    private final boolean tracked;
+    private final ConnectionCounter connections;
+    private final List<PoolListener> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicInteger upCount;
+    // Bumped after every state change; the cached UP list remembers the version it saw.
+    private final AtomicLong version = new AtomicLong();
+    private volatile UpList upList;
+
+    private record UpList(long version, List<Backend> backends) {
+    }
+
+    public BackendPool(List<Backend> backends, Health thresholds) {
         if (backends.isEmpty()) {
             throw new IllegalArgumentException("a backend pool needs at least one backend");
         }
-        Set<Backend> seen = new HashSet<>();
         for (Backend backend : backends) {
-            if (!seen.add(backend)) {
+            if (health.put(backend, new BackendHealth(thresholds.rise(), thresholds.fall())) != null) {
                 throw new IllegalArgumentException("backend " + backend + " is listed twice");
             }
         }
         this.backends = List.copyOf(backends);
-        this.connections = new ConnectionCounter(this.backends);
+        this.tracked = thresholds.tracked();
+        this.connections = new ConnectionCounter(this.backends, this::loadChanged);
+        this.upCount = new AtomicInteger(this.backends.size());
+        this.upList = new UpList(0, this.backends);
     }
 
+    /** A pool whose backends are always UP (no health checking). */
+    public BackendPool(List<Backend> backends) {
+        this(backends, Health.UNTRACKED);
+    }
+
+    /** Every backend, in the order given on the command line. */
     public List<Backend> backends() {
         return backends;
     }
@@ -32,7 +67,113 @@ public final class BackendPool {
         return backends.size();
     }
 
+    /** The backends that are UP now, in command-line order. */
+    public List<Backend> up() {
+        UpList cached = upList;
+        long current = version.get();
+        if (cached.version() == current) {
+            return cached.backends();
+        }
+        // Read the version before the states: a change racing with this rebuild bumps
+        // the version after its state, so the next call rebuilds again instead of keeping
+        // a stale list.
+        List<Backend> rebuilt = backends.stream().filter(this::isUp).toList();
+        upList = new UpList(current, rebuilt);
+        return rebuilt;
+    }
+
+    /**
+     * The backends worth trying: the UP ones or, when none is UP, all of them. Probes may
+     * be stale (a backend restarted a second ago), and trying costs a client less than
+     * being turned away without trying.
+     */
+    public List<Backend> selectable() {
+        List<Backend> up = up();
+        return up.isEmpty() ? backends : up;
+    }
+
+    public boolean isUp(Backend backend) {
+        return healthOf(backend).isUp();
+    }
+
+    /** The backend's health state: UP or DOWN, its streak, its last result. */
+    public BackendHealth healthOf(Backend backend) {
+        BackendHealth state = health.get(backend);
+        if (state == null) {
+            throw new IllegalArgumentException("not a backend of this pool: " + backend);
+        }
+        return state;
+    }
+
+    /** Whether failures and successes change backend state (health checking is on). */
+    public boolean tracked() {
+        return tracked;
+    }
+
     public ConnectionCounter connections() {
         return connections;
+    }
+
+    /** Registers a listener; policies do so once, when they are made. */
+    public void addListener(PoolListener listener) {
+        listeners.add(listener);
+    }
+
+    /** Records a successful probe or client connection; {@code result} says which. */
+    public void succeeded(Backend backend, String result) {
+        if (tracked) {
+            changed(backend, healthOf(backend).succeeded(result));
+        }
+    }
+
+    /**
+     * Records that a client connection to the backend succeeded. A backend already known
+     * to be healthy learns nothing from it, so the common case changes no state at all.
+     */
+    public void connectedTo(Backend backend) {
+        if (tracked) {
+            BackendHealth.Status status = healthOf(backend).status();
+            if (!status.up() || !status.checked() || status.failures() > 0) {
+                succeeded(backend, "client connection succeeded");
+            }
+        }
+    }
+
+    /** Records a failed probe or client connection; {@code result} says what failed. */
+    public void failed(Backend backend, String result) {
+        if (tracked) {
+            changed(backend, healthOf(backend).failed(result));
+        }
+    }
+
+    private void changed(Backend backend, Transition transition) {
+        if (transition == null) {
+            return;
+        }
+        version.incrementAndGet();
+        int up = transition.after().up() ? upCount.incrementAndGet() : upCount.decrementAndGet();
+        log(backend, transition, up);
+        for (PoolListener listener : listeners) {
+            listener.stateChanged(backend);
+        }
+    }
+
+    private void loadChanged(Backend backend) {
+        for (PoolListener listener : listeners) {
+            listener.loadChanged(backend);
+        }
+    }
+
+    /** One line per state change, never one per probe. */
+    private void log(Backend backend, Transition transition, int up) {
+        BackendHealth.Status after = transition.after();
+        BackendHealth state = healthOf(backend);
+        String streak = after.up() ? after.successes() + "/" + state.rise()
+                : transition.before().checked() ? after.failures() + "/" + state.fall() : "first check";
+        Logger.info("backend {} {} ({}, {}); {} of {} backends UP",
+                backend, after.up() ? "UP" : "DOWN", after.lastResult(), streak, up, backends.size());
+        if (up == 0) {
+            Logger.warn("no backend is UP; each client will try every backend until one answers");
+        }
     }
 }

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Active connections per backend, exact under concurrency.
@@ -17,18 +18,22 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ConnectionCounter {
 
     private final Map<Backend, AtomicInteger> active = new ConcurrentHashMap<>();
+    private final Consumer<Backend> onChange;
 
-    public ConnectionCounter(Collection<Backend> backends) {
+    /** @param onChange told after every change of a backend's count, on the changing thread */
+    public ConnectionCounter(Collection<Backend> backends, Consumer<Backend> onChange) {
         for (Backend backend : backends) {
             active.put(backend, new AtomicInteger());
         }
+        this.onChange = onChange;
     }
 
     /** Counts one more connection to {@code backend} until the returned lease is closed. */
     public Lease open(Backend backend) {
         AtomicInteger counter = counterOf(backend);
         counter.incrementAndGet();
-        return new Lease(counter);
+        onChange.accept(backend);
+        return new Lease(backend, counter);
     }
 
     /** The number of open connections to {@code backend} right now. */
@@ -54,18 +59,25 @@ public final class ConnectionCounter {
     }
 
     /** One counted connection; {@link #close()} gives it back exactly once. */
-    public static final class Lease implements AutoCloseable {
+    public final class Lease implements AutoCloseable {
+        private final Backend backend;
         private final AtomicInteger counter;
         private final AtomicBoolean released = new AtomicBoolean();
 
-        private Lease(AtomicInteger counter) {
+        private Lease(Backend backend, AtomicInteger counter) {
+            this.backend = backend;
             this.counter = counter;
+        }
+
+        public Backend backend() {
+            return backend;
         }
 
         @Override
         public void close() {
             if (released.compareAndSet(false, true)) {
                 counter.decrementAndGet();
+                onChange.accept(backend);
             }
         }
     }

@@ -4,6 +4,8 @@ import dev.loombalancer.net.Closer;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
+import dev.loombalancer.pool.BackendPool;
+import dev.loombalancer.pool.ConnectionCounter.Lease;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -14,18 +16,21 @@ import org.tinylog.Logger;
 /**
  * Opens the connection to a backend: tries the policy's candidates in order and returns
  * the first that accepts, so one refusing or silent backend costs a client a quick retry,
- * never a hang.
+ * never a hang. Every outcome is reported to the pool, so client traffic takes a dead
+ * backend out as surely as the health probes do.
  */
 public final class BackendConnector {
 
+    private final BackendPool pool;
     private final int connectTimeoutMillis;
 
-    public BackendConnector(Duration connectTimeout) {
+    public BackendConnector(BackendPool pool, Duration connectTimeout) {
+        this.pool = pool;
         this.connectTimeoutMillis = Math.toIntExact(connectTimeout.toMillis());
     }
 
-    /** A backend and the socket connected to it. */
-    public record Connected(Backend backend, Socket socket) {
+    /** A backend, the socket connected to it, and the lease that counts the connection. */
+    public record Connected(Backend backend, Socket socket, Lease lease) {
     }
 
     /**
@@ -40,18 +45,25 @@ public final class BackendConnector {
         while (candidates.hasNext()) {
             Backend backend = candidates.next();
             tried++;
+            // Counted from the attempt on, not from success: least-connections must see a
+            // connection in progress, or a burst of clients would all pick the same backend.
+            Lease lease = pool.connections().open(backend);
             Socket socket = new Socket();
             try {
                 socket.setTcpNoDelay(true);
                 socket.connect(backend.address(), connectTimeoutMillis);
-                return new Connected(backend, socket);
+                pool.connectedTo(backend);
+                return new Connected(backend, socket, lease);
             } catch (IOException e) {
+                lease.close();
                 Closer.closeQuietly(socket);
                 if (Thread.interrupted()) {
                     throw new InterruptedException("stopped while connecting to " + backend);
                 }
+                String why = SocketErrors.describe(e);
+                pool.failed(backend, why + " on a client connection");
                 Logger.warn("backend {} failed for client {}: {}; trying the next backend",
-                        backend, HostPort.format(client), SocketErrors.describe(e));
+                        backend, HostPort.format(client), why);
             }
         }
         Logger.error("no backend reachable for client {}: all {} tried refused or timed out; "

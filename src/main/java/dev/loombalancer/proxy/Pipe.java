@@ -20,11 +20,14 @@ final class Pipe implements Callable<Long> {
 
     private final Socket from;
     private final Socket to;
+    private final Activity activity;
     private volatile long bytes;
 
-    Pipe(Socket from, Socket to) {
+    /** @param activity touched for every chunk copied, for the idle timeout */
+    Pipe(Socket from, Socket to, Activity activity) {
         this.from = from;
         this.to = to;
+        this.activity = activity;
     }
 
     /** Copies until end of stream; returns the number of bytes copied. */
@@ -53,12 +56,14 @@ final class Pipe implements Callable<Long> {
         public void write(byte[] buffer, int offset, int length) throws IOException {
             out.write(buffer, offset, length);
             bytes += length;
+            activity.touch();
         }
 
         @Override
         public void write(int b) throws IOException {
             out.write(b);
             bytes++;
+            activity.touch();
         }
     }
 }

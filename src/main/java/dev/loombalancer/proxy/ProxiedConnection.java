@@ -5,13 +5,11 @@ import dev.loombalancer.net.Closer;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
-import dev.loombalancer.pool.ConnectionCounter;
 import dev.loombalancer.pool.ConnectionCounter.Lease;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Iterator;
-import java.util.concurrent.ThreadFactory;
 import org.tinylog.Logger;
 
 /**
@@ -27,9 +25,7 @@ public final class ProxiedConnection implements Runnable {
     private final Socket client;
     private final InetSocketAddress clientAddress;
     private final Iterator<Backend> candidates;
-    private final BackendConnector connector;
-    private final ConnectionCounter counter;
-    private final ThreadFactory pipeThreads;
+    private final ProxyContext context;
 
     /**
      * @param clientAddress the client's address, read once on the accept thread (each call
@@ -38,13 +34,11 @@ public final class ProxiedConnection implements Runnable {
      *                      rotation follows the order in which clients arrived
      */
     public ProxiedConnection(Socket client, InetSocketAddress clientAddress, Iterator<Backend> candidates,
-                             BackendConnector connector, ConnectionCounter counter, ThreadFactory pipeThreads) {
+                             ProxyContext context) {
         this.client = client;
         this.clientAddress = clientAddress;
         this.candidates = candidates;
-        this.connector = connector;
-        this.counter = counter;
-        this.pipeThreads = pipeThreads;
+        this.context = context;
     }
 
     @Override
@@ -52,10 +46,12 @@ public final class ProxiedConnection implements Runnable {
         long started = System.nanoTime();
         try (client) {
             client.setTcpNoDelay(true);
-            BackendConnector.Connected connected = connector.connect(candidates, clientAddress);
-            if (connected != null) {
-                proxy(connected, started);
+            BackendConnector.Connected connected = context.connector().connect(candidates, clientAddress);
+            if (connected == null) {
+                context.whenUnavailable().answer(client);
+                return;
             }
+            proxy(connected, started);
         } catch (InterruptedException e) {
             Logger.debug("connection from {} cut: the balancer is stopping", this::client);
         } catch (IOException | RuntimeException e) {
@@ -64,27 +60,55 @@ public final class ProxiedConnection implements Runnable {
         }
     }
 
-    /** Pipes both directions until both have ended or one has failed. */
+    /** Pipes both directions until both have ended, one has failed, or the connection idled out. */
     @SuppressWarnings("try") // the lease is held for its scope only: counted while the pipes run
     private void proxy(BackendConnector.Connected connected, long started) throws InterruptedException, IOException {
         Backend backend = connected.backend();
+        Activity activity = new Activity();
         try (Socket server = connected.socket();
-             Lease lease = counter.open(backend);
+             Lease lease = connected.lease();
              // Closing both sockets is what unblocks the other direction when one fails.
-             StructuredScope scope = new StructuredScope(pipeThreads, () -> closeBoth(server))) {
-            Pipe up = new Pipe(client, server);
-            Pipe down = new Pipe(server, client);
+             StructuredScope scope = new StructuredScope(context.pipeThreads(), () -> closeBoth(server))) {
+            context.policy().connected(clientAddress, backend);
+            Pipe up = new Pipe(client, server, activity);
+            Pipe down = new Pipe(server, client, activity);
             scope.fork(up);
             scope.fork(down);
-            scope.join();
+            boolean idledOut = awaitPipes(scope, activity);
             if (Logger.isDebugEnabled()) {
                 Throwable failure = scope.failure();
                 Logger.debug("connection {} -> {} closed: {} bytes up, {} bytes down, {} ms{}",
                         client(), backend, up.bytes(), down.bytes(),
                         (System.nanoTime() - started) / 1_000_000,
-                        failure == null ? "" : ", ended by error: " + SocketErrors.describe(failure));
+                        idledOut ? ", idle timeout"
+                                : failure == null ? "" : ", ended by error: " + SocketErrors.describe(failure));
             }
         }
+    }
+
+    /**
+     * Waits for both pipes. With an idle timeout, this thread (otherwise just waiting) is
+     * the watchdog: it wakes when the connection could first have been idle that long,
+     * and shuts the scope down if no byte has moved meanwhile. Watching here, rather than
+     * with read timeouts in the pipes, also catches a pipe stuck in a write to a peer that
+     * stopped reading.
+     *
+     * @return true if the connection was closed for being idle
+     */
+    private boolean awaitPipes(StructuredScope scope, Activity activity) throws InterruptedException {
+        if (context.idleTimeout() == null) {
+            scope.join();
+            return false;
+        }
+        long idleNanos = context.idleTimeout().toNanos();
+        while (!scope.joinUntil(activity.lastNanos() + idleNanos)) {
+            if (System.nanoTime() - activity.lastNanos() >= idleNanos) {
+                scope.shutdown();
+                scope.join();
+                return true;
+            }
+        }
+        return false;
     }
 
     private String client() {

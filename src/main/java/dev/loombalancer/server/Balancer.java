@@ -3,12 +3,13 @@ package dev.loombalancer.server;
 import dev.loombalancer.concurrent.CountingThreadFactory;
 import dev.loombalancer.concurrent.Uninterruptibly;
 import dev.loombalancer.net.HostPort;
+import dev.loombalancer.health.HealthProber;
+import dev.loombalancer.policy.SelectionPolicy;
 import dev.loombalancer.pool.BackendPool;
 import dev.loombalancer.pool.ConnectionCounter;
-import dev.loombalancer.pool.RoundRobin;
-import dev.loombalancer.pool.SelectionPolicy;
 import dev.loombalancer.proxy.BackendConnector;
 import dev.loombalancer.proxy.ProxiedConnection;
+import dev.loombalancer.proxy.ProxyContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -23,17 +24,20 @@ import java.util.stream.Collectors;
 import org.tinylog.Logger;
 
 /**
- * A running load balancer: a listening socket, the accept loop, and one virtual thread
- * per client connection. {@link #start} binds and starts it; {@link #close} stops it.
+ * A running load balancer: a listening socket, the accept loop, one virtual thread per
+ * client connection, and the health prober. {@link #start} binds and starts it;
+ * {@link #close} stops it.
  */
 public final class Balancer implements AutoCloseable {
 
     private static final int BACKENDS_SHOWN_AT_START = 5;
 
     private final ServerSocket listener;
+    private final BalancerConfig config;
     private final BackendPool pool;
     private final SelectionPolicy policy;
-    private final BackendConnector connector;
+    private final ProxyContext proxyContext;
+    private final HealthProber prober; // null when health checks are off
     private final ThreadFactory connectionThreads = Thread.ofVirtual().name("loom-connection-", 0).factory();
     // Pipe threads are counted so that leaks show; connection threads are counted by `live`.
     private final CountingThreadFactory pipeThreads = new CountingThreadFactory("loom-pipe-");
@@ -46,9 +50,13 @@ public final class Balancer implements AutoCloseable {
 
     private Balancer(ServerSocket listener, BalancerConfig config) {
         this.listener = listener;
-        this.pool = new BackendPool(config.backends());
-        this.policy = new RoundRobin(pool.backends());
-        this.connector = new BackendConnector(config.connectTimeout());
+        this.config = config;
+        this.pool = new BackendPool(config.backends(),
+                new BackendPool.Health(config.health().enabled(), config.health().rise(), config.health().fall()));
+        this.policy = config.strategy().create(pool, config.sticky());
+        this.proxyContext = new ProxyContext(new BackendConnector(pool, config.connectTimeout()), policy, pipeThreads,
+                config.idleTimeout(), config.whenUnavailable());
+        this.prober = config.health().enabled() ? new HealthProber(pool, config.health()) : null;
         this.acceptThread = Thread.ofPlatform().name("loom-accept").unstarted(new AcceptLoop(listener, this::dispatch));
     }
 
@@ -70,9 +78,13 @@ public final class Balancer implements AutoCloseable {
             throw e;
         }
         balancer.acceptThread.start();
-        Logger.info("listening on {}, {} backend{} ({}), strategy {}",
+        if (balancer.prober != null) {
+            balancer.prober.start();
+        }
+        Logger.info("listening on {}, {} backend{} ({}), strategy {}, {}{}",
                 HostPort.format(balancer.localAddress()), balancer.pool.size(), balancer.pool.size() == 1 ? "" : "s",
-                describe(balancer.pool), balancer.policy.name());
+                describe(balancer.pool), balancer.policy.name(), config.health().describe(),
+                config.idleTimeout() == null ? "" : ", idle timeout " + config.idleTimeout().toMillis() + "ms");
         return balancer;
     }
 
@@ -86,9 +98,32 @@ public final class Balancer implements AutoCloseable {
         return pool.connections();
     }
 
-    /** Connection and pipe threads that have not finished yet: zero when the balancer is idle. */
+    /** The backends with their health and load. */
+    public BackendPool pool() {
+        return pool;
+    }
+
+    /** The policy choosing backends. */
+    public SelectionPolicy policy() {
+        return policy;
+    }
+
+    /** The configuration it was started with. */
+    public BalancerConfig config() {
+        return config;
+    }
+
+    /** Health-check rounds completed so far (0 when health checks are off). */
+    public long healthRounds() {
+        return prober == null ? 0 : prober.rounds();
+    }
+
+    /**
+     * Connection, pipe and probe threads that have not finished yet: zero when the
+     * balancer is idle between health-check rounds, and once it is closed.
+     */
     public int liveThreads() {
-        return live.size() + pipeThreads.alive();
+        return live.size() + pipeThreads.alive() + (prober == null ? 0 : prober.probesInFlight());
     }
 
     /** Blocks until {@link #close()} has finished. */
@@ -100,7 +135,7 @@ public final class Balancer implements AutoCloseable {
     private void dispatch(Socket client) {
         InetSocketAddress clientAddress = (InetSocketAddress) client.getRemoteSocketAddress();
         ProxiedConnection connection = new ProxiedConnection(client, clientAddress,
-                policy.candidates(clientAddress), connector, pool.connections(), pipeThreads);
+                policy.candidates(clientAddress), proxyContext);
         Thread thread = connectionThreads.newThread(() -> {
             try {
                 connection.run();
@@ -128,6 +163,9 @@ public final class Balancer implements AutoCloseable {
             Logger.warn("closing the listener failed: {}", e.toString());
         }
         Uninterruptibly.join(acceptThread);
+        if (prober != null) {
+            prober.close();
+        }
         // No more connections can start now. Interrupting a virtual thread blocked in a
         // socket call closes that socket, so each connection unwinds through its own
         // cleanup code: counters, sockets and pipe threads are released the usual way.

@@ -1,6 +1,10 @@
 package dev.loombalancer.server;
 
+import dev.loombalancer.health.HealthCheckConfig;
+import dev.loombalancer.policy.StickyTable;
+import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
+import dev.loombalancer.proxy.WhenUnavailable;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -9,18 +13,29 @@ import java.util.Objects;
 /**
  * Everything a balancer needs to start, already parsed and checked.
  *
- * @param listen         the address to accept clients on (port 0: any free port)
- * @param backends       the backends, in rotation order (duplicates are refused by the pool)
- * @param connectTimeout how long one backend may take to accept before the next is tried
- * @param backlog        how many accepted-by-the-kernel connections may wait for us
+ * @param listen          the address to accept clients on (port 0: any free port)
+ * @param backends        the backends, in rotation order (duplicates are refused by the pool)
+ * @param connectTimeout  how long one backend may take to accept before the next is tried
+ * @param backlog         how many accepted-by-the-kernel connections may wait for us
+ * @param strategy        how a backend is chosen for each client
+ * @param health          how backends are health-checked (or not)
+ * @param sticky          the sticky-session table's TTL and size, for {@link Strategy#STICKY}
+ * @param idleTimeout     close connections that moved no byte for this long; null: never
+ * @param whenUnavailable what a client gets when no backend answers
  */
-public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, Duration connectTimeout, int backlog) {
+public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, Duration connectTimeout, int backlog,
+                             Strategy strategy, HealthCheckConfig health, StickyTable.Limits sticky,
+                             Duration idleTimeout, WhenUnavailable whenUnavailable) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
     public static final int DEFAULT_BACKLOG = 1024;
 
     public BalancerConfig {
         Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(strategy, "strategy");
+        Objects.requireNonNull(health, "health");
+        Objects.requireNonNull(sticky, "sticky");
+        Objects.requireNonNull(whenUnavailable, "whenUnavailable");
         backends = List.copyOf(backends);
         if (backends.isEmpty()) {
             throw new IllegalArgumentException("at least one backend is needed");
@@ -31,10 +46,38 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         if (backlog < 1) {
             throw new IllegalArgumentException("backlog must be at least 1, not " + backlog);
         }
+        if (idleTimeout != null && (idleTimeout.isNegative() || idleTimeout.isZero())) {
+            idleTimeout = null; // zero means off, as on the command line
+        }
     }
 
-    /** A configuration with the default timeout and backlog. */
+    /** A configuration with every default: round-robin, health checks every 2s, no idle timeout. */
     public static BalancerConfig of(InetSocketAddress listen, List<Backend> backends) {
-        return new BalancerConfig(listen, backends, DEFAULT_CONNECT_TIMEOUT, DEFAULT_BACKLOG);
+        return new BalancerConfig(listen, backends, DEFAULT_CONNECT_TIMEOUT, DEFAULT_BACKLOG, Strategy.ROUND_ROBIN,
+                HealthCheckConfig.DEFAULT, StickyTable.Limits.DEFAULT, null, WhenUnavailable.CLOSE);
+    }
+
+    public BalancerConfig withConnectTimeout(Duration value) {
+        return new BalancerConfig(listen, backends, value, backlog, strategy, health, sticky, idleTimeout, whenUnavailable);
+    }
+
+    public BalancerConfig withStrategy(Strategy value) {
+        return new BalancerConfig(listen, backends, connectTimeout, backlog, value, health, sticky, idleTimeout, whenUnavailable);
+    }
+
+    public BalancerConfig withHealth(HealthCheckConfig value) {
+        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, value, sticky, idleTimeout, whenUnavailable);
+    }
+
+    public BalancerConfig withSticky(StickyTable.Limits value) {
+        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, value, idleTimeout, whenUnavailable);
+    }
+
+    public BalancerConfig withIdleTimeout(Duration value) {
+        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, value, whenUnavailable);
+    }
+
+    public BalancerConfig withWhenUnavailable(WhenUnavailable value) {
+        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, idleTimeout, value);
     }
 }

@@ -1,5 +1,6 @@
 package dev.loombalancer.testing;
 
+import dev.loombalancer.health.HealthCheckConfig;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.server.Balancer;
 import dev.loombalancer.server.BalancerConfig;
@@ -9,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /** Starts a balancer on 127.0.0.1 and an ephemeral port in front of the given backends. */
 public final class RunningBalancer {
@@ -16,10 +18,23 @@ public final class RunningBalancer {
     private RunningBalancer() {
     }
 
+    /** The default configuration for these backends, listening on an ephemeral loopback port. */
+    public static BalancerConfig config(List<InetSocketAddress> backends) {
+        List<Backend> pool = backends.stream().map(Backend::new).toList();
+        return BalancerConfig.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), pool);
+    }
+
+    /** A balancer configured by {@code settings}, applied to the defaults. */
+    public static Balancer start(UnaryOperator<BalancerConfig> settings, InetSocketAddress... backends) throws IOException {
+        return Balancer.start(settings.apply(config(Arrays.asList(backends))));
+    }
+
+    /**
+     * A balancer without health checks: for tests of the data path, whose backends must see
+     * only client connections, never probes.
+     */
     public static Balancer start(Duration connectTimeout, InetSocketAddress... backends) throws IOException {
-        List<Backend> pool = Arrays.stream(backends).map(Backend::new).toList();
-        InetSocketAddress listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        return Balancer.start(new BalancerConfig(listen, pool, connectTimeout, BalancerConfig.DEFAULT_BACKLOG));
+        return start(c -> c.withConnectTimeout(connectTimeout).withHealth(HealthCheckConfig.OFF), backends);
     }
 
     public static Balancer start(InetSocketAddress... backends) throws IOException {

@@ -1,5 +1,6 @@
-package dev.loombalancer.pool;
+package dev.loombalancer.policy;
 
+import dev.loombalancer.pool.Backend;
 import java.net.InetSocketAddress;
 import java.util.Iterator;
 
@@ -14,6 +15,10 @@ public interface SelectionPolicy {
 
     /** The backends to try for a client from {@code client}, each at most once. */
     Iterator<Backend> candidates(InetSocketAddress client);
+
+    /** Told which backend a client was connected to, for policies that remember it. */
+    default void connected(InetSocketAddress client, Backend backend) {
+    }
 
     /** The name users give on the command line and see in the startup line. */
     String name();

@@ -1,0 +1,48 @@
+package dev.loombalancer.health;
+
+import java.time.Duration;
+
+/**
+ * How backends are health-checked: a TCP connect every {@code interval}, bounded by
+ * {@code timeout}; DOWN after {@code fall} failures in a row, UP after {@code rise}
+ * successes in a row (HAProxy's {@code inter}, {@code timeout check}, {@code fall} and
+ * {@code rise}). An interval of zero turns checking off, and then every backend is
+ * always considered UP.
+ */
+public record HealthCheckConfig(Duration interval, Duration timeout, int rise, int fall) {
+
+    public static final HealthCheckConfig DEFAULT = new HealthCheckConfig(Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3);
+    public static final HealthCheckConfig OFF = new HealthCheckConfig(Duration.ZERO, DEFAULT.timeout, DEFAULT.rise, DEFAULT.fall);
+
+    public HealthCheckConfig {
+        if (interval.isNegative()) {
+            throw new IllegalArgumentException("health-check interval must not be negative, not " + interval);
+        }
+        if (timeout.isNegative() || timeout.isZero() || timeout.toMillis() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("health-check timeout must be between 1ms and 24d, not " + timeout);
+        }
+        if (rise < 1 || fall < 1) {
+            throw new IllegalArgumentException("--rise and --fall must be at least 1, not " + rise + " and " + fall);
+        }
+    }
+
+    public boolean enabled() {
+        return !interval.isZero();
+    }
+
+    /** The same checks with another interval (zero: off). */
+    public HealthCheckConfig withInterval(Duration newInterval) {
+        return new HealthCheckConfig(newInterval, timeout, rise, fall);
+    }
+
+    /** How the command line shows it in the startup line. */
+    public String describe() {
+        return enabled()
+                ? "health checks every " + millis(interval) + " (timeout " + millis(timeout) + ", rise " + rise + ", fall " + fall + ")"
+                : "health checks off";
+    }
+
+    private static String millis(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
+}

@@ -1,0 +1,87 @@
+package dev.loombalancer.pool;
+
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Whether one backend is UP or DOWN, decided the way HAProxy decides it: a backend goes
+ * DOWN after {@code fall} consecutive failed attempts and comes back UP after {@code rise}
+ * consecutive successful ones. Attempts are health probes and, just as well, real client
+ * connections, so a dead backend stops getting traffic even before its next probe.
+ *
+ * <p>Like HAProxy's default {@code init-state up}, a backend starts UP so traffic flows at
+ * once, but a single failure before anything has succeeded takes it DOWN: at startup we
+ * know nothing, and a refusing backend should not cost three rounds of failed clients.
+ *
+ * <p>Probes and client connections report from many threads at once. The whole state is
+ * one immutable {@link Status} swapped by compare-and-set, so there is no lock, and a
+ * transition is seen by exactly one reporter, which is the one that logs it.
+ */
+public final class BackendHealth {
+
+    /** Where a backend stands, and the streak that got it there. */
+    public record Status(boolean up, boolean checked, int successes, int failures, String lastResult) {
+
+        static final Status INITIAL = new Status(true, false, 0, 0, "not checked yet");
+
+        Status succeeded(int rise, String result) {
+            boolean nowUp = up || successes + 1 >= rise;
+            return new Status(nowUp, true, successes + 1, 0, result);
+        }
+
+        Status failed(int fall, String result) {
+            boolean nowDown = !up || !checked || failures + 1 >= fall;
+            return new Status(!nowDown, true, 0, failures + 1, result);
+        }
+    }
+
+    /** A change of state, for the one reporter that caused it to log. */
+    public record Transition(Status before, Status after) {
+    }
+
+    private final int rise;
+    private final int fall;
+    private final AtomicReference<Status> status = new AtomicReference<>(Status.INITIAL);
+
+    public BackendHealth(int rise, int fall) {
+        if (rise < 1 || fall < 1) {
+            throw new IllegalArgumentException("rise and fall must be at least 1, not " + rise + " and " + fall);
+        }
+        this.rise = rise;
+        this.fall = fall;
+    }
+
+    public boolean isUp() {
+        return status.get().up();
+    }
+
+    public Status status() {
+        return status.get();
+    }
+
+    /** Records a successful attempt; returns the transition to UP it caused, or null. */
+    public Transition succeeded(String result) {
+        Status before = status.getAndUpdate(s -> s.succeeded(rise, result));
+        return transition(before, before.succeeded(rise, result));
+    }
+
+    /** Records a failed attempt; returns the transition to DOWN it caused, or null. */
+    public Transition failed(String result) {
+        Status before = status.getAndUpdate(s -> s.failed(fall, result));
+        return transition(before, before.failed(fall, result));
+    }
+
+    // The update functions are pure, so recomputing from `before` gives exactly what was stored.
+    private static Transition transition(Status before, Status after) {
+        return before.up() == after.up() ? null : new Transition(before, after);
+    }
+
+    /** Successes in a row that bring a DOWN backend back. */
+    public int rise() {
+        return rise;
+    }
+
+    /** Failures in a row that take an UP backend out. */
+    public int fall() {
+        return fall;
+    }
+}

@@ -1,0 +1,62 @@
+package dev.loombalancer.proxy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/** What a client gets when no backend can be reached: {@code --when-unavailable}. */
+public enum WhenUnavailable {
+
+    /** Close the connection; the client sees an end of stream. Right for any protocol. */
+    CLOSE,
+
+    /** Answer a minimal HTTP 502 first, so HTTP clients and browsers show a real error. */
+    HTTP_502;
+
+    private static final byte[] BAD_GATEWAY = ("HTTP/1.1 502 Bad Gateway\r\n"
+            + "Content-Type: text/plain; charset=utf-8\r\n"
+            + "Content-Length: 31\r\n"
+            + "Connection: close\r\n"
+            + "\r\n"
+            + "502 Bad Gateway: no backend up\n").getBytes(StandardCharsets.US_ASCII);
+    /** How long we keep reading what the client sent after answering; see {@link #drain}. */
+    private static final int LINGER_MILLIS = 1_000;
+    private static final int LINGER_MAX_BYTES = 64 * 1024;
+
+    /** Answers the client as configured; the caller closes the socket afterwards. */
+    void answer(Socket client) throws IOException {
+        if (this == HTTP_502) {
+            client.getOutputStream().write(BAD_GATEWAY);
+            client.shutdownOutput();
+            drain(client);
+        }
+    }
+
+    /**
+     * Reads and drops what the client sent (its request) until it closes, for a bounded
+     * time. Closing a socket with unread input makes the kernel send a reset, and a reset
+     * can reach the client before it has read our 502, which it would then never see.
+     */
+    private static void drain(Socket client) throws IOException {
+        client.setSoTimeout(LINGER_MILLIS);
+        InputStream in = client.getInputStream();
+        byte[] buffer = new byte[4096];
+        int total = 0;
+        try {
+            for (int n; total < LINGER_MAX_BYTES && (n = in.read(buffer)) >= 0; ) {
+                total += n;
+            }
+        } catch (SocketTimeoutException e) {
+            // the client kept the connection open; we have waited long enough
+        }
+    }
+
+    /** The name as written on the command line: {@code close}, {@code http-502}. */
+    @Override
+    public String toString() {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+}

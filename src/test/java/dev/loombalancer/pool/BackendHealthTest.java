@@ -1,0 +1,98 @@
+package dev.loombalancer.pool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The UP/DOWN state machine: HAProxy's rise and fall, and its start-up rule. */
+class BackendHealthTest {
+
+    /** A backend starts UP, and a first failure before any success takes it DOWN at once. */
+    @Test
+    void firstFailureTakesAnUncheckedBackendDown() {
+        BackendHealth health = new BackendHealth(2, 3);
+        assertTrue(health.isUp());
+        assertNotNull(health.failed("connection refused"));
+        assertFalse(health.isUp());
+    }
+
+    /** Once checked, it takes fall failures in a row to go DOWN and rise successes to come back. */
+    @Test
+    void fallAndRiseCountConsecutiveResults() {
+        BackendHealth health = new BackendHealth(2, 3);
+        assertNull(health.succeeded("ok"));
+        assertNull(health.failed("refused"));
+        assertNull(health.failed("refused"));
+        assertNull(health.succeeded("ok")); // breaks the streak
+        assertNull(health.failed("refused"));
+        assertNull(health.failed("refused"));
+        assertTrue(health.isUp());
+        BackendHealth.Transition down = health.failed("refused");
+        assertNotNull(down);
+        assertEquals(3, down.after().failures());
+        assertFalse(health.isUp());
+        assertNull(health.succeeded("ok"));
+        assertNull(health.failed("refused")); // breaks the rising streak
+        assertNull(health.succeeded("ok"));
+        assertFalse(health.isUp());
+        assertNotNull(health.succeeded("ok"));
+        assertTrue(health.isUp());
+    }
+
+    /** However many threads report at once, each change of state is reported exactly once. */
+    @Test
+    void concurrentReportsSeeEachTransitionOnce() throws Exception {
+        BackendHealth health = new BackendHealth(1, 1);
+        health.succeeded("ok");
+        AtomicInteger downs = new AtomicInteger();
+        AtomicInteger ups = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            boolean failing = t % 2 == 0;
+            threads.add(Thread.ofVirtual().start(() -> {
+                for (int i = 0; i < 10_000; i++) {
+                    if (failing ? health.failed("x") != null : health.succeeded("y") != null) {
+                        (failing ? downs : ups).incrementAndGet();
+                    }
+                }
+            }));
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        // UP and DOWN alternate, so the counts differ by the final state alone.
+        assertEquals(downs.get() - ups.get(), health.isUp() ? 0 : 1);
+    }
+
+    /** The pool keeps its UP list in step with health, and ignores reports when untracked. */
+    @Test
+    void poolListsUpBackendsAndIgnoresReportsWhenUntracked() {
+        List<Backend> backends = List.of(backend(9001), backend(9002));
+        BackendPool tracked = new BackendPool(backends, new BackendPool.Health(true, 1, 1));
+        tracked.failed(backends.get(0), "refused");
+        assertEquals(List.of(backends.get(1)), tracked.up());
+        assertEquals(List.of(backends.get(1)), tracked.selectable());
+        tracked.failed(backends.get(1), "refused");
+        assertEquals(List.of(), tracked.up());
+        assertEquals(backends, tracked.selectable(), "none UP: every backend is worth a try");
+        tracked.succeeded(backends.get(0), "ok");
+        assertEquals(List.of(backends.get(0)), tracked.up());
+
+        BackendPool untracked = new BackendPool(backends);
+        untracked.failed(backends.get(0), "refused");
+        assertEquals(backends, untracked.up());
+    }
+
+    private static Backend backend(int port) {
+        return new Backend(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+    }
+}
