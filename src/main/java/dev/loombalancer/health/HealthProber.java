@@ -43,6 +43,7 @@ public final class HealthProber implements AutoCloseable {
     private final Set<Thread> probes = ConcurrentHashMap.newKeySet();
     private final CountDownLatch closing = new CountDownLatch(1);
     private final AtomicLong rounds = new AtomicLong();
+    private final AtomicLong skipped = new AtomicLong();
     private final Thread scheduler;
 
     public HealthProber(BackendPool pool, HealthCheckConfig config) {
@@ -59,6 +60,11 @@ public final class HealthProber implements AutoCloseable {
     /** Rounds started so far: in each, every backend not still being probed got a probe. */
     public long rounds() {
         return rounds.get();
+    }
+
+    /** Probes not started because the backend's previous probe was still running. */
+    public long skipped() {
+        return skipped.get();
     }
 
     /** Probe threads still running: zero once the prober is closed. */
@@ -90,6 +96,7 @@ public final class HealthProber implements AutoCloseable {
     private void startRound() throws InterruptedException {
         for (Backend backend : pool.backends()) {
             if (!probing.add(backend)) {
+                skipped.incrementAndGet();
                 continue;
             }
             try {

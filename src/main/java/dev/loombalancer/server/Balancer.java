@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -113,9 +114,14 @@ public final class Balancer implements AutoCloseable {
         return config;
     }
 
-    /** Health-check rounds completed so far (0 when health checks are off). */
+    /** Health-check rounds started so far (0 when health checks are off). */
     public long healthRounds() {
         return prober == null ? 0 : prober.rounds();
+    }
+
+    /** The health prober, unless health checks are off. */
+    public Optional<HealthProber> prober() {
+        return Optional.ofNullable(prober);
     }
 
     /**

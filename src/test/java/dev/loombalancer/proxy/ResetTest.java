@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.loombalancer.pool.Backend;
 import dev.loombalancer.server.Balancer;
 import dev.loombalancer.testing.RunningBalancer;
 import dev.loombalancer.testing.TestBackend;
@@ -55,6 +56,42 @@ class ResetTest {
                 assertEquals(0, backend.open(), "backend connection closed");
                 assertEquals(0, balancer.connections().total(), "active connections");
                 assertEquals(0, balancer.liveThreads(), "balancer threads");
+            });
+        }
+    }
+
+    /** A backend killed mid-session: its clients are closed, the other backend's go on, counts stay exact. */
+    @Test
+    void killedBackendClosesOnlyItsClients() throws Exception {
+        try (TestBackend b1 = TestBackend.hello("B1");
+             TestBackend b2 = TestBackend.hello("B2");
+             Balancer balancer = RunningBalancer.start(b1.address(), b2.address());
+             TestClient c1 = new TestClient(balancer.localAddress());
+             TestClient c2 = new TestClient(balancer.localAddress());
+             TestClient c3 = new TestClient(balancer.localAddress());
+             TestClient c4 = new TestClient(balancer.localAddress())) {
+            assertEquals("B1", c1.backendName("one"));
+            assertEquals("B2", c2.backendName("two"));
+            assertEquals("B1", c3.backendName("three"));
+            assertEquals("B2", c4.backendName("four"));
+
+            b1.kill();
+            assertClosed(c1);
+            assertClosed(c3);
+            for (int i = 0; i < 3; i++) {
+                assertEquals("B2", c2.backendName("still here " + i));
+                assertEquals("B2", c4.backendName("still here " + i));
+            }
+            await().atMost(PROMPTLY).untilAsserted(() -> {
+                assertEquals(0, balancer.connections().active(new Backend(b1.address())));
+                assertEquals(2, balancer.connections().active(new Backend(b2.address())));
+                assertEquals(2, balancer.connections().total());
+            });
+            c2.close();
+            c4.close();
+            await().atMost(PROMPTLY).untilAsserted(() -> {
+                assertEquals(0, balancer.connections().total());
+                assertEquals(0, balancer.liveThreads());
             });
         }
     }

@@ -39,7 +39,13 @@ public final class TestBackend implements AutoCloseable {
     }
 
     private TestBackend(InetAddress bindAddress, Behaviour behaviour) throws IOException {
-        listener = new ServerSocket(0, 512, bindAddress);
+        this(new InetSocketAddress(bindAddress, 0), behaviour);
+    }
+
+    private TestBackend(InetSocketAddress bindAddress, Behaviour behaviour) throws IOException {
+        listener = new ServerSocket();
+        listener.setReuseAddress(true); // a restarted backend rebinds its old port at once
+        listener.bind(bindAddress, 512);
         acceptor = Thread.ofVirtual().start(() -> acceptLoop(behaviour));
     }
 
@@ -50,6 +56,11 @@ public final class TestBackend implements AutoCloseable {
 
     /** Like {@link #hello(String)}, listening on {@code bindAddress} (such as ::1). */
     public static TestBackend hello(String name, InetAddress bindAddress) throws IOException {
+        return hello(name, new InetSocketAddress(bindAddress, 0));
+    }
+
+    /** Like {@link #hello(String)}, on a given address and port: how a killed backend is restarted. */
+    public static TestBackend hello(String name, InetSocketAddress bindAddress) throws IOException {
         return new TestBackend(bindAddress, socket -> {
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             OutputStream out = socket.getOutputStream();
@@ -140,6 +151,18 @@ public final class TestBackend implements AutoCloseable {
                 }
             });
         }
+    }
+
+    /** Dies like a crashed process: stops listening and resets every open connection. */
+    public void kill() {
+        for (Socket socket : open) {
+            try {
+                socket.setSoLinger(true, 0);
+            } catch (IOException alreadyClosed) {
+                // its handler closed it first: nothing left to reset
+            }
+        }
+        close();
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.loombalancer.testing;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +17,18 @@ public final class TestClient implements AutoCloseable {
     private final BufferedReader in;
 
     public TestClient(InetSocketAddress server) throws IOException {
+        this(server, null);
+    }
+
+    /**
+     * A client from a chosen local address, such as 127.0.0.2: on Linux all of 127.0.0.0/8
+     * is loopback, which gives tests as many distinct client addresses as they need.
+     */
+    public TestClient(InetSocketAddress server, InetAddress from) throws IOException {
         socket = new Socket();
+        if (from != null) {
+            socket.bind(new InetSocketAddress(from, 0));
+        }
         socket.connect(server, READ_TIMEOUT_MILLIS);
         socket.setSoTimeout(READ_TIMEOUT_MILLIS);
         in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
@@ -34,6 +46,22 @@ public final class TestClient implements AutoCloseable {
 
     public String readLine() throws IOException {
         return in.readLine();
+    }
+
+    /** Sends one line and returns the name of the backend that answered ("B1" for "Hello from B1: …"). */
+    public String backendName(String line) throws IOException {
+        String reply = exchange(line);
+        if (reply == null || !reply.startsWith("Hello from ")) {
+            throw new IOException("not a hello reply: " + reply);
+        }
+        return reply.substring("Hello from ".length(), reply.indexOf(':'));
+    }
+
+    /** One connection, one line: the name of the backend that answered it. */
+    public static String backendOf(InetSocketAddress server, InetAddress from) throws IOException {
+        try (TestClient client = new TestClient(server, from)) {
+            return client.backendName("hi");
+        }
     }
 
     public Socket socket() {
