@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.loombalancer.testing.Ports;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
 import java.io.IOException;
@@ -83,6 +84,35 @@ class JarIT {
         assertEquals(2, process.exitValue(), out);
         assertEquals(1, out.lines().count(), out);
         assertTrue(out.contains("port 99999 is outside 1-65535"), out);
+    }
+
+    /** Each backend state change is logged once, at INFO, in HAProxy's style, however many probes ran. */
+    @Test
+    void logsEachStateChangeOnce() throws Exception {
+        InetSocketAddress refusing = Ports.refusing();
+        try (TestBackend backend = TestBackend.hello("B1")) {
+            InetSocketAddress live = backend.address();
+            String b1 = "127.0.0.1:" + live.getPort();
+            String dead = "127.0.0.1:" + refusing.getPort();
+            try (Running balancer = Running.start("--listen", "127.0.0.1:0", "--health-interval", "50ms",
+                    "--backend", b1 + "," + dead)) {
+                awaitLine(balancer, "INFO  backend " + dead + " DOWN (connection refused, first check); 1 of 2 backends UP");
+                backend.kill();
+                awaitLine(balancer, "INFO  backend " + b1 + " DOWN (connection refused, 3/3); 0 of 2 backends UP");
+                awaitLine(balancer, "WARN  no backend is UP");
+                try (TestBackend restarted = TestBackend.hello("B1", live)) {
+                    awaitLine(balancer, "INFO  backend " + b1 + " UP (check passed in ");
+                    awaitLine(balancer, ", 2/2); 1 of 2 backends UP");
+                }
+                String log = balancer.err();
+                assertEquals(1, log.lines().filter(l -> l.contains("backend " + dead + " ")).count(), log);
+                assertEquals(2, log.lines().filter(l -> l.contains("backend " + b1 + " ")).count(), log);
+            }
+        }
+    }
+
+    private static void awaitLine(Running balancer, String text) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> balancer.err().contains(text));
     }
 
     /** The jar proxies a client to its backend, and SIGTERM stops it with exit code 0. */

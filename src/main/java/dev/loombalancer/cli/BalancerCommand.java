@@ -43,7 +43,7 @@ import picocli.CommandLine.Spec;
             "  loom-balancer --listen [::]:8443 --backend app1.example:443,app2.example:443",
             "  loom-balancer --backend 127.0.0.1:8000-12999 --backend [::1]:13000-17999",
             "  loom-balancer --strategy least-connections --health-interval 500ms --fall 2 --rise 3",
-            "  loom-balancer --strategy consistent-hash --backend 10.0.0.1:80,10.0.0.2:80 --when-unavailable http-502",
+            "  loom-balancer --strategy consistent-hash --when-unavailable http-502 --idle-timeout 5m",
             "",
             "Exit codes: 0 stopped by SIGTERM/SIGINT, 1 could not start, 2 bad command line.",
         })
@@ -110,7 +110,8 @@ public final class BalancerCommand implements Callable<Integer> {
     int fall;
 
     @Option(names = "--rise", paramLabel = "N", defaultValue = "2",
-            description = "Consecutive successful probes that bring a DOWN backend back UP (default: ${DEFAULT-VALUE}).")
+            description = "Consecutive successes (probes or client connections) that bring a DOWN backend "
+                    + "back UP (default: ${DEFAULT-VALUE}).")
     int rise;
 
     @Option(names = "--sticky-ttl", paramLabel = "DURATION", defaultValue = "30m", converter = Durations.class,

@@ -1,9 +1,15 @@
 package dev.loombalancer.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.loombalancer.health.HealthCheckConfig;
+import dev.loombalancer.policy.StickyTable;
+import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
+import dev.loombalancer.proxy.WhenUnavailable;
 import dev.loombalancer.server.BalancerConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -84,6 +90,41 @@ class CommandLineTest {
         assertEquals(Duration.ofMinutes(1), parse("--connect-timeout", "1m").connectTimeout());
     }
 
+    /** Defaults for health checks and policies are HAProxy's: inter 2s, timeout 1s, rise 2, fall 3. */
+    @Test
+    void healthAndPolicyDefaults() {
+        BalancerConfig config = parse();
+        assertEquals(Strategy.ROUND_ROBIN, config.strategy());
+        assertEquals(HealthCheckConfig.DEFAULT, config.health());
+        assertEquals(StickyTable.Limits.DEFAULT, config.sticky());
+        assertNull(config.idleTimeout());
+        assertEquals(WhenUnavailable.CLOSE, config.whenUnavailable());
+    }
+
+    /** Every new flag reaches the configuration. */
+    @Test
+    void healthAndPolicyFlags() {
+        BalancerConfig config = parse("--strategy", "least-connections", "--health-interval", "500ms",
+                "--health-timeout", "200ms", "--rise", "4", "--fall", "5", "--sticky-ttl", "1h", "--sticky-max", "10",
+                "--idle-timeout", "90s", "--when-unavailable", "http-502");
+        assertEquals(Strategy.LEAST_CONNECTIONS, config.strategy());
+        assertEquals(new HealthCheckConfig(Duration.ofMillis(500), Duration.ofMillis(200), 4, 5), config.health());
+        assertEquals(new StickyTable.Limits(Duration.ofHours(1), 10), config.sticky());
+        assertEquals(Duration.ofSeconds(90), config.idleTimeout());
+        assertEquals(WhenUnavailable.HTTP_502, config.whenUnavailable());
+        assertEquals(Strategy.STICKY, parse("--strategy", "STICKY").strategy());
+        assertEquals(Strategy.CONSISTENT_HASH, parse("--strategy", "consistent-hash").strategy());
+    }
+
+    /** Health checks go off with --health-interval 0 or --no-health-check; idle timeout off with 0 or off. */
+    @Test
+    void switchingThingsOff() {
+        assertFalse(parse("--health-interval", "0").health().enabled());
+        assertFalse(parse("--no-health-check").health().enabled());
+        assertNull(parse("--idle-timeout", "0").idleTimeout());
+        assertNull(parse("--idle-timeout", "off").idleTimeout());
+    }
+
     /** Each bad input is a usage error (exit 2) explained in one line that names the problem. */
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource(delimiter = '|', value = {
@@ -102,6 +143,15 @@ class CommandLineTest {
         "--connect-timeout | 2 parsecs                   | is not a duration",
         "--connect-timeout | 0                           | connect timeout must be between",
         "--backlog         | zero                        | is not an int",
+        "--strategy        | fastest                     | is not one of round-robin, least-connections, sticky, consistent-hash",
+        "--when-unavailable | http-503                   | is not one of close, http-502",
+        "--health-interval | -1s                         | is not a duration",
+        "--health-timeout  | 0                           | health-check timeout must be between",
+        "--fall            | 0                           | --rise and --fall must be at least 1",
+        "--rise            | 0                           | --rise and --fall must be at least 1",
+        "--sticky-ttl      | off                         | sticky TTL must be positive",
+        "--sticky-max      | 0                           | sticky table size must be at least 1",
+        "--idle-timeout    | soon                        | is not a duration",
         "--no-such-option  | x                           | Unknown option",
     })
     void badInputIsAOneLineUsageError(String option, String value, String expected) {
