@@ -2,6 +2,7 @@ package dev.loombalancer.policy;
 
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.pool.Backend;
+import dev.loombalancer.pool.BackendHealth;
 import dev.loombalancer.pool.BackendPool;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
@@ -39,6 +40,8 @@ public final class ConsistentHash implements SelectionPolicy {
 
     private final BackendPool pool;
     private final List<Backend> ring;
+    // ring[i]'s health, so the hot path checks UP with an array read, not a map lookup
+    private final BackendHealth[] health;
     private final int[] table;
 
     public ConsistentHash(BackendPool pool) {
@@ -46,6 +49,7 @@ public final class ConsistentHash implements SelectionPolicy {
         // Sorted, so the table is the same whatever order the backends were listed in.
         this.ring = pool.backends().stream()
                 .sorted(Comparator.comparing((Backend b) -> HostPort.format(b.address()))).toList();
+        this.health = ring.stream().map(pool::healthOf).toArray(BackendHealth[]::new);
         this.table = populate(ring, tableSize(ring.size()));
     }
 
@@ -57,15 +61,18 @@ public final class ConsistentHash implements SelectionPolicy {
 
     /** The backend a client with this hash goes to: its slot's backend, or the first UP one re-hashing finds. */
     Backend primary(long hash) {
-        Backend backend = ring.get(table[slot(hash)]);
+        int index = table[slot(hash)];
+        if (health[index].isUp()) {
+            return ring.get(index);
+        }
         List<Backend> up = pool.up();
-        if (pool.isUp(backend) || up.isEmpty()) {
-            return backend;
+        if (up.isEmpty()) {
+            return ring.get(index);
         }
         for (int i = 1; i <= MAX_REHASHES; i++) {
-            Backend candidate = ring.get(table[slot(Hashing.mix(hash + i * GOLDEN))]);
-            if (pool.isUp(candidate)) {
-                return candidate;
+            int candidate = table[slot(Hashing.mix(hash + i * GOLDEN))];
+            if (health[candidate].isUp()) {
+                return ring.get(candidate);
             }
         }
         return up.get((int) Math.floorMod(hash, (long) up.size()));

@@ -1,6 +1,7 @@
 package dev.loombalancer.policy;
 
 import dev.loombalancer.pool.Backend;
+import dev.loombalancer.pool.BackendHealth;
 import dev.loombalancer.pool.BackendPool;
 import dev.loombalancer.pool.PoolListener;
 import java.net.InetSocketAddress;
@@ -29,20 +30,29 @@ public final class LeastConnections implements SelectionPolicy, PoolListener {
     /** A backend's place in the tree. Its key fields change only while it is out of the tree. */
     private static final class Entry {
         final Backend backend;
+        final BackendHealth health;
         final int order;
         int active;
         long lastPick;
         boolean inTree;
 
-        Entry(Backend backend, int order) {
+        Entry(Backend backend, BackendHealth health, int order) {
             this.backend = backend;
+            this.health = health;
             this.order = order;
         }
     }
 
-    private static final Comparator<Entry> BY_LOAD = Comparator.<Entry>comparingInt(e -> e.active)
-            .thenComparingLong(e -> e.lastPick)
-            .thenComparingInt(e -> e.order);
+    /** Fewest connections first, then least recently picked; list order makes it total. */
+    private static final Comparator<Entry> BY_LOAD = (a, b) -> {
+        if (a.active != b.active) {
+            return Integer.compare(a.active, b.active);
+        }
+        if (a.lastPick != b.lastPick) {
+            return Long.compare(a.lastPick, b.lastPick);
+        }
+        return Integer.compare(a.order, b.order);
+    };
 
     private final BackendPool pool;
     private final ReentrantLock lock = new ReentrantLock();
@@ -54,7 +64,7 @@ public final class LeastConnections implements SelectionPolicy, PoolListener {
         this.pool = pool;
         List<Backend> backends = pool.backends();
         for (int i = 0; i < backends.size(); i++) {
-            Entry entry = new Entry(backends.get(i), i);
+            Entry entry = new Entry(backends.get(i), pool.healthOf(backends.get(i)), i);
             entries.put(entry.backend, entry);
         }
         lock.lock();
@@ -127,7 +137,7 @@ public final class LeastConnections implements SelectionPolicy, PoolListener {
     /** Puts an entry that is out of the tree back in with a fresh count, if its backend is UP. */
     private void place(Entry entry) {
         entry.active = pool.connections().active(entry.backend);
-        if (pool.isUp(entry.backend)) {
+        if (entry.health.isUp()) {
             byLoad.add(entry);
             entry.inTree = true;
         }
