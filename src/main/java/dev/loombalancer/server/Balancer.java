@@ -34,7 +34,6 @@ public final class Balancer implements AutoCloseable {
     private static final int BACKENDS_SHOWN_AT_START = 5;
 
     private final ServerSocket listener;
-    private final BalancerConfig config;
     private final BackendPool pool;
     private final SelectionPolicy policy;
     private final ProxyContext proxyContext;
@@ -51,7 +50,6 @@ public final class Balancer implements AutoCloseable {
 
     private Balancer(ServerSocket listener, BalancerConfig config) {
         this.listener = listener;
-        this.config = config;
         this.pool = new BackendPool(config.backends(),
                 new BackendPool.Health(config.health().enabled(), config.health().rise(), config.health().fall()));
         this.policy = config.strategy().create(pool, config.sticky());
@@ -102,21 +100,6 @@ public final class Balancer implements AutoCloseable {
     /** The backends with their health and load. */
     public BackendPool pool() {
         return pool;
-    }
-
-    /** The policy choosing backends. */
-    public SelectionPolicy policy() {
-        return policy;
-    }
-
-    /** The configuration it was started with. */
-    public BalancerConfig config() {
-        return config;
-    }
-
-    /** Health-check rounds started so far (0 when health checks are off). */
-    public long healthRounds() {
-        return prober == null ? 0 : prober.rounds();
     }
 
     /** The health prober, unless health checks are off. */
