@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# Loom Balancer against HAProxy (and no proxy at all), side by side on this machine.
+#
+#   bench/run.sh            # full run: 3 interleaved rounds, ~8 minutes
+#   bench/run.sh --quick    # 1 short round, ~2 minutes: a smoke run, noisier figures
+#
+# Everything runs on loopback: three nginx HTTP backends and an iperf3 server, then for
+# each target (direct to a backend, HAProxy in TCP mode, Loom Balancer from the built
+# jar) bulk throughput (iperf3, 1 and 4 streams), new connections per second and
+# keep-alive requests per second with their p99 (wrk), proxy CPU per connection and per
+# GB, memory per idle proxied connection, and the time from launch to the first
+# proxied byte. Rounds interleave the targets, so machine drift hits all alike.
+#
+# Writes bench/results/run-<time>.{md,csv,png} and copies them to latest.*. Installs
+# nothing: it says what to apt-get install when a tool is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=3 RUN_S=8 BULK_S=5 WARM_S=5 IDLE_CONNS=9000 LAUNCHES=3 MODE=full
+# BENCH_ONLY=idle (or launch, load; comma-separated) runs only those parts: for quick
+# iterations on one figure. The report then shows only what was measured.
+ONLY=${BENCH_ONLY:-launch,idle,load}
+if [[ ${1:-} == --quick ]]; then
+    ROUNDS=1 RUN_S=3 BULK_S=2 WARM_S=2 IDLE_CONNS=3000 LAUNCHES=1 MODE=quick
+elif [[ -n ${1:-} ]]; then
+    echo "usage: bench/run.sh [--quick]" >&2; exit 2
+fi
+WRK_CONNS=32
+
+# --- tools -------------------------------------------------------------------
+missing=()
+for tool in haproxy wrk iperf3 gnuplot nginx python3 ss; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+    declare -A package=([haproxy]=haproxy [wrk]=wrk [iperf3]=iperf3 [gnuplot]=gnuplot-nox
+                        [nginx]=nginx-light [python3]=python3 [ss]=iproute2)
+    echo "bench: missing ${missing[*]}; install with:" >&2
+    echo "  sudo apt-get install $(for t in "${missing[@]}"; do printf '%s ' "${package[$t]}"; done)" >&2
+    exit 1
+fi
+source examples/find-java.sh
+JAVA=$(find_java) || exit 1
+if [[ ! -f target/loom-balancer.jar ]]; then
+    echo "bench: building target/loom-balancer.jar"
+    ./mvnw -B -q package -DskipTests
+fi
+JAR=target/loom-balancer.jar
+PY="python3 bench/lib/bench.py"
+TICK=$(getconf CLK_TCK)
+
+# --- ports and processes -------------------------------------------------------
+BASE=${BENCH_PORT_BASE:-19100}
+N1=$((BASE + 1)) N2=$((BASE + 2)) N3=$((BASE + 3)) IPERF=$((BASE + 10))
+HA_HTTP=$((BASE + 21)) HA_BULK=$((BASE + 22)) LOOM_HTTP=$((BASE + 31)) LOOM_BULK=$((BASE + 32))
+LAUNCH_PORT=$((BASE + 41))
+for port in $N1 $N2 $N3 $IPERF $HA_HTTP $HA_BULK $LOOM_HTTP $LOOM_BULK $LAUNCH_PORT; do
+    if [[ -n $(ss -Htln "( sport = :$port )") ]]; then
+        echo "bench: port $port is in use; set BENCH_PORT_BASE to a free range" >&2; exit 1
+    fi
+done
+BACKENDS="127.0.0.1:$N1,127.0.0.1:$N2,127.0.0.1:$N3"
+
+WORK=$(mktemp -d /tmp/loom-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_for() { # wait_for SECONDS COMMAND...: polls until the command succeeds
+    local deadline=$((SECONDS + $1)); shift
+    until "$@" >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || { echo "bench: timed out waiting for: $*" >&2; return 1; }
+        sleep 0.05
+    done
+}
+listening() { [[ -n $(ss -Htln "( sport = :$1 )") ]]; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+to_backends() { ss -Htn state established "( dport = :$N1 or dport = :$N2 or dport = :$N3 )" | wc -l; }
+
+cat > "$WORK/nginx.conf" <<NGINX
+worker_processes 1;
+worker_rlimit_nofile 20000;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 20000; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx-body;
+    proxy_temp_path $WORK/nginx-proxy;
+    fastcgi_temp_path $WORK/nginx-fastcgi;
+    uwsgi_temp_path $WORK/nginx-uwsgi;
+    scgi_temp_path $WORK/nginx-scgi;
+    keepalive_requests 10000000;
+    keepalive_timeout 600s;
+    client_header_timeout 600s;
+    server { listen 127.0.0.1:$N1 reuseport; location / { return 200 "hello from n1\n"; } }
+    server { listen 127.0.0.1:$N2 reuseport; location / { return 200 "hello from n2\n"; } }
+    server { listen 127.0.0.1:$N3 reuseport; location / { return 200 "hello from n3\n"; } }
+}
+NGINX
+
+# HAProxy at its best for this machine: one thread per core, splicing for bulk transfers,
+# the same backends and health checks as Loom Balancer.
+haproxy_config() { # haproxy_config HTTP_PORT BULK_PORT
+    cat <<HAPROXY
+global
+    nbthread $(nproc)
+    # room for the 9,000 idle connections within a 20,000-fd limit: 2 fds per
+    # connection, plus splice pipes (2 fds each) for the few bulk connections
+    maxconn 9400
+    maxpipes 200
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 600s
+    timeout server 600s
+    option splice-auto
+listen http
+    bind 127.0.0.1:$1
+    balance roundrobin
+    server n1 127.0.0.1:$N1 check
+    server n2 127.0.0.1:$N2 check
+    server n3 127.0.0.1:$N3 check
+listen bulk
+    bind 127.0.0.1:$2
+    server iperf 127.0.0.1:$IPERF check
+HAPROXY
+}
+haproxy_config "$HA_HTTP" "$HA_BULK" > "$WORK/haproxy.cfg"
+haproxy_config "$LAUNCH_PORT" "$((LAUNCH_PORT + 1))" > "$WORK/haproxy-launch.cfg"
+
+start() { # start NAME COMMAND...: runs in the background, logs to $WORK/NAME.log
+    local name=$1; shift
+    "$@" > "$WORK/$name.log" 2>&1 &
+    PIDS+=($!)
+    eval "PID_${name//-/_}=$!"
+}
+
+echo "bench: $MODE run, $ROUNDS round(s); Java: $JAVA; logs in $WORK"
+start nginx nginx -c "$WORK/nginx.conf"
+start iperf3 iperf3 -s -p "$IPERF"
+wait_for 10 listening "$N1"; wait_for 10 listening "$N3"; wait_for 10 listening "$IPERF"
+
+STAMP=$(date -u +%Y%m%d-%H%M%S)
+mkdir -p bench/results
+RAW=bench/results/run-$STAMP.csv
+echo "round,target,figure,value" > "$RAW"
+record() { echo "$1,$2,$3,$4" >> "$RAW"; }
+
+# --- fresh processes: launch time, and memory per idle proxied connection ----------
+launch_cmd() { # the command that starts TARGET on the launch port
+    case $1 in
+        loom) echo "$JAVA -jar $JAR --listen 127.0.0.1:$LAUNCH_PORT --backend $BACKENDS" ;;
+        haproxy) echo "haproxy -db -f $WORK/haproxy-launch.cfg" ;;
+    esac
+}
+port_free() { ! listening "$1"; }
+for ((i = 0; i < LAUNCHES; i++)); do
+    [[ $ONLY == *launch* ]] || break
+    for target in haproxy loom; do
+        # shellcheck disable=SC2046 # the command is split into words on purpose
+        record 0 "$target" launch_ms "$($PY launch "$LAUNCH_PORT" "$WORK/launch.log" $(launch_cmd "$target"))"
+        wait_for 10 port_free "$LAUNCH_PORT"
+    done
+done
+
+# Idle memory is measured on a fresh process, as a user starts it, so that what the
+# load tests made the JVM commit (heap it keeps) neither hides nor inflates the figure.
+idle_test() { # idle_test TARGET
+    local target=$1 pid before after per
+    # shellcheck disable=SC2046
+    start "idle_$target" $(launch_cmd "$target")
+    pid=$(eval echo "\$PID_idle_$target")
+    wait_for 30 listening "$LAUNCH_PORT"
+    sleep 1 # let start-up finish (JIT, lazy class loading) before the baseline
+    before=$(rss_kib "$pid")
+    coproc HOLD { $PY idle 127.0.0.1 "$LAUNCH_PORT" "$IDLE_CONNS"; }
+    read -r _ <&"${HOLD[0]}"
+    wait_for 60 bash -c "[ \$(ss -Htn state established '( dport = :$N1 or dport = :$N2 or dport = :$N3 )' | wc -l) -ge $IDLE_CONNS ]"
+    sleep 2 # let the process settle (lazy allocation, GC) before reading its RSS
+    after=$(rss_kib "$pid")
+    exec {HOLD[1]}>&-
+    wait "$HOLD_PID" 2>/dev/null || true
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    wait_for 30 port_free "$LAUNCH_PORT"
+    wait_for 60 bash -c "[ \$(ss -Htn state established '( dport = :$N1 or dport = :$N2 or dport = :$N3 )' | wc -l) -lt 50 ]"
+    per=$(awk -v a="$after" -v b="$before" -v n="$IDLE_CONNS" 'BEGIN { print (a - b) / n }')
+    record 0 "$target" idle_kib "$per"
+    printf '  %-8s idle      %6.2f KiB per connection (%d connections, RSS %d -> %d KiB)\n' \
+        "$target" "$per" "$IDLE_CONNS" "$before" "$after"
+}
+if [[ $ONLY == *idle* ]]; then
+    echo "bench: memory with $IDLE_CONNS idle connections (fresh processes)"
+    idle_test haproxy
+    idle_test loom
+fi
+
+if [[ $ONLY == *load* ]]; then
+# --- the long-running targets ---------------------------------------------------
+start haproxy haproxy -db -f "$WORK/haproxy.cfg"
+start loom_http "$JAVA" -jar "$JAR" --listen "127.0.0.1:$LOOM_HTTP" --backend "$BACKENDS"
+start loom_bulk "$JAVA" -jar "$JAR" --listen "127.0.0.1:$LOOM_BULK" --backend "127.0.0.1:$IPERF"
+wait_for 30 listening "$HA_HTTP"; wait_for 30 listening "$LOOM_HTTP"; wait_for 30 listening "$LOOM_BULK"
+
+http_port() { case $1 in direct) echo "$N1" ;; haproxy) echo "$HA_HTTP" ;; loom) echo "$LOOM_HTTP" ;; esac; }
+bulk_port() { case $1 in direct) echo "$IPERF" ;; haproxy) echo "$HA_BULK" ;; loom) echo "$LOOM_BULK" ;; esac; }
+http_pid() { case $1 in haproxy) echo "$PID_haproxy" ;; loom) echo "$PID_loom_http" ;; *) echo "" ;; esac; }
+bulk_pid() { case $1 in haproxy) echo "$PID_haproxy" ;; loom) echo "$PID_loom_bulk" ;; *) echo "" ;; esac; }
+
+wrk_run() { # wrk_run PORT SECONDS [close]: prints "requests req_per_s p99_ms"
+    local header=()
+    [[ ${3:-} == close ]] && header=(-H "Connection: close")
+    wrk -t2 -c"$WRK_CONNS" -d"${2}s" --latency "${header[@]}" "http://127.0.0.1:$1/" | awk '
+        / requests in / { requests = $1 }
+        /^Requests\/sec:/ { rate = $2 }
+        $1 == "99%" { v = $2; unit = v; sub(/[0-9.]+/, "", unit); sub(/[a-z]+$/, "", v)
+                      p99 = (unit == "us") ? v / 1000 : (unit == "s") ? v * 1000 : v }
+        END { print requests, rate, p99 }'
+}
+
+http_test() { # http_test ROUND TARGET MODE(close|keepalive)
+    local round=$1 target=$2 mode=$3 pid c0 c1 out
+    pid=$(http_pid "$target")
+    [[ -n $pid ]] && c0=$(cpu_ticks "$pid")
+    out=$(wrk_run "$(http_port "$target")" "$RUN_S" "$([[ $mode == close ]] && echo close)")
+    read -r requests rate p99 <<< "$out"
+    if [[ $mode == close ]]; then
+        record "$round" "$target" conn_rate "$rate"; record "$round" "$target" conn_p99 "$p99"
+        if [[ -n $pid ]]; then
+            c1=$(cpu_ticks "$pid")
+            record "$round" "$target" cpu_conn_us "$(awk -v d=$((c1 - c0)) -v t="$TICK" -v n="$requests" 'BEGIN { print d / t * 1e6 / n }')"
+        fi
+    else
+        record "$round" "$target" ka_rate "$rate"; record "$round" "$target" ka_p99 "$p99"
+    fi
+    printf '  %-8s %-9s %10.0f req/s  p99 %6.2f ms\n' "$target" "$mode" "$rate" "$p99"
+}
+
+bulk_test() { # bulk_test ROUND TARGET STREAMS
+    local round=$1 target=$2 streams=$3 pid c0 c1 out
+    pid=$(bulk_pid "$target")
+    [[ -n $pid ]] && c0=$(cpu_ticks "$pid")
+    out=$(iperf3 -c 127.0.0.1 -p "$(bulk_port "$target")" -t "$BULK_S" -P "$streams" -J |
+          python3 -c 'import json,sys; s=json.load(sys.stdin)["end"]["sum_received"]; print(s["bits_per_second"] / 1e9, s["bytes"])')
+    read -r gbits bytes <<< "$out"
+    record "$round" "$target" "bulk$streams" "$gbits"
+    if [[ -n $pid && $streams == 1 ]]; then
+        c1=$(cpu_ticks "$pid")
+        record "$round" "$target" cpu_gb_ms "$(awk -v d=$((c1 - c0)) -v t="$TICK" -v b="$bytes" 'BEGIN { print d / t * 1e3 / (b / 1e9) }')"
+    fi
+    printf '  %-8s bulk x%d  %6.2f Gbit/s\n' "$target" "$streams" "$gbits"
+}
+
+echo "bench: warming up (${WARM_S}s per target)"
+for target in direct haproxy loom; do
+    wrk_run "$(http_port "$target")" "$WARM_S" close > /dev/null
+    wrk_run "$(http_port "$target")" "$WARM_S" > /dev/null
+done
+
+TARGET_LIST=(direct haproxy loom)
+for ((round = 1; round <= ROUNDS; round++)); do
+    echo "bench: round $round of $ROUNDS"
+    # Rotate the order each round so no target always runs first or last.
+    order=("${TARGET_LIST[@]:round % 3}" "${TARGET_LIST[@]:0:round % 3}")
+    for target in "${order[@]}"; do bulk_test "$round" "$target" 1; done
+    for target in "${order[@]}"; do bulk_test "$round" "$target" 4; done
+    for target in "${order[@]}"; do http_test "$round" "$target" close; done
+    for target in "${order[@]}"; do http_test "$round" "$target" keepalive; done
+done
+fi
+
+# --- report ------------------------------------------------------------------
+HEADER="## Loom Balancer vs HAProxy — $MODE run, $(date -u '+%Y-%m-%d %H:%M UTC')
+
+$(nproc) cores, $(uname -sr), $("$JAVA" -version 2>&1 | head -1), $(haproxy -v | head -1 | cut -d' ' -f1-3), nginx backends, wrk -t2 -c$WRK_CONNS, iperf3.
+Loom Balancer: \`java -jar $JAR\` with default JVM settings."
+$PY report "$RAW" "bench/results/run-$STAMP.md" "bench/results/run-$STAMP.png" "$HEADER"
+cp "bench/results/run-$STAMP.md" bench/results/latest.md
+cp "bench/results/run-$STAMP.png" bench/results/latest.png
+echo "bench: results in bench/results/run-$STAMP.{md,csv,png} (copied to latest.*)"
