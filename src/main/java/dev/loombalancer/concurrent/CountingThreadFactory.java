@@ -15,9 +15,12 @@ public final class CountingThreadFactory implements ThreadFactory {
     private final ThreadFactory virtualThreads;
     private final AtomicInteger alive = new AtomicInteger();
 
-    /** Threads are named {@code prefix} followed by a sequence number, for thread dumps. */
-    public CountingThreadFactory(String prefix) {
-        this.virtualThreads = Thread.ofVirtual().name(prefix, 0).factory();
+    /**
+     * All threads share {@code name}, which says what they do in a thread dump. (A numbered
+     * name would cost a string per thread; the dump shows each thread's id anyway.)
+     */
+    public CountingThreadFactory(String name) {
+        this.virtualThreads = Thread.ofVirtual().name(name).factory();
     }
 
     @Override

@@ -33,7 +33,7 @@ final class Pipe implements Callable<Long> {
     /** Copies until end of stream; returns the number of bytes copied. */
     @Override
     public Long call() throws IOException {
-        from.getInputStream().transferTo(new Counting(to.getOutputStream()));
+        new BurstInputStream(from.getInputStream()).transferTo(new Counting(to.getOutputStream()));
         // Half-close: the sender is done, so tell the receiver (a FIN), but keep the
         // other direction open; a reply may still be on its way back. Closing the
         // socket here instead would cut that reply off.

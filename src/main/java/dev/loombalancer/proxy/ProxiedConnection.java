@@ -72,43 +72,62 @@ public final class ProxiedConnection implements Runnable {
             context.policy().connected(clientAddress, backend);
             Pipe up = new Pipe(client, server, activity);
             Pipe down = new Pipe(server, client, activity);
-            scope.fork(up);
             scope.fork(down);
-            boolean idledOut = awaitPipes(scope, activity);
+            Outcome outcome = context.idleTimeout() == null ? copyHere(up, scope) : watch(up, scope, activity);
             if (Logger.isDebugEnabled()) {
-                Throwable failure = scope.failure();
+                Throwable failure = outcome.failure() != null ? outcome.failure() : scope.failure();
                 Logger.debug("connection {} -> {} closed: {} bytes up, {} bytes down, {} ms{}",
                         client(), backend, up.bytes(), down.bytes(),
                         (System.nanoTime() - started) / 1_000_000,
-                        idledOut ? ", idle timeout"
+                        outcome.idledOut() ? ", idle timeout"
                                 : failure == null ? "" : ", ended by error: " + SocketErrors.describe(failure));
             }
         }
     }
 
+    /** How the connection's own part ended: by an error it saw, or by the idle timeout. */
+    private record Outcome(Throwable failure, boolean idledOut) {
+    }
+
     /**
-     * Waits for both pipes. With an idle timeout, this thread (otherwise just waiting) is
-     * the watchdog: it wakes when the connection could first have been idle that long,
+     * Without an idle timeout this thread has nothing to watch, so it copies the client's
+     * bytes to the backend itself instead of forking a third thread to do it: one parked
+     * virtual thread less per idle connection, and one thread start less per connection.
+     * If this direction fails, shutting the scope down ends the other one too, exactly as
+     * a failing forked subtask would.
+     */
+    private Outcome copyHere(Pipe up, StructuredScope scope) throws InterruptedException {
+        Throwable failure = null;
+        try {
+            up.call();
+        } catch (IOException | RuntimeException e) {
+            // If the other direction failed first, its shutdown closed our socket: that
+            // error is the cause, and ours only its echo.
+            failure = scope.failure() == null ? e : null;
+            scope.shutdown();
+        }
+        scope.join();
+        return new Outcome(failure, false);
+    }
+
+    /**
+     * With an idle timeout, this thread is the watchdog instead, and both directions run
+     * on forked threads: it wakes when the connection could first have been idle that long,
      * and shuts the scope down if no byte has moved meanwhile. Watching here, rather than
      * with read timeouts in the pipes, also catches a pipe stuck in a write to a peer that
      * stopped reading.
-     *
-     * @return true if the connection was closed for being idle
      */
-    private boolean awaitPipes(StructuredScope scope, Activity activity) throws InterruptedException {
-        if (context.idleTimeout() == null) {
-            scope.join();
-            return false;
-        }
+    private Outcome watch(Pipe up, StructuredScope scope, Activity activity) throws InterruptedException {
+        scope.fork(up);
         long idleNanos = context.idleTimeout().toNanos();
         while (!scope.joinUntil(activity.lastNanos() + idleNanos)) {
             if (System.nanoTime() - activity.lastNanos() >= idleNanos) {
                 scope.shutdown();
                 scope.join();
-                return true;
+                return new Outcome(null, true);
             }
         }
-        return false;
+        return new Outcome(null, false);
     }
 
     private String client() {

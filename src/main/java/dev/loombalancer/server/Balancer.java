@@ -38,9 +38,10 @@ public final class Balancer implements AutoCloseable {
     private final SelectionPolicy policy;
     private final ProxyContext proxyContext;
     private final HealthProber prober; // null when health checks are off
-    private final ThreadFactory connectionThreads = Thread.ofVirtual().name("loom-connection-", 0).factory();
+    // One shared name, not a numbered one: a numbered name costs a string per connection.
+    private final ThreadFactory connectionThreads = Thread.ofVirtual().name("loom-connection").factory();
     // Pipe threads are counted so that leaks show; connection threads are counted by `live`.
-    private final CountingThreadFactory pipeThreads = new CountingThreadFactory("loom-pipe-");
+    private final CountingThreadFactory pipeThreads = new CountingThreadFactory("loom-pipe");
     // The threads of live connections: added before start, removed as each one ends, so
     // close() can cut them and liveThreads() can count them.
     private final Set<Thread> live = ConcurrentHashMap.newKeySet();
@@ -56,7 +57,7 @@ public final class Balancer implements AutoCloseable {
         this.proxyContext = new ProxyContext(new BackendConnector(pool, config.connectTimeout()), policy, pipeThreads,
                 config.idleTimeout(), config.whenUnavailable());
         this.prober = config.health().enabled() ? new HealthProber(pool, config.health()) : null;
-        this.acceptThread = Thread.ofPlatform().name("loom-accept").unstarted(new AcceptLoop(listener, this::dispatch));
+        this.acceptThread = Thread.ofVirtual().name("loom-accept").unstarted(new AcceptLoop(listener, this::dispatch));
     }
 
     /**

@@ -1,0 +1,84 @@
+package dev.loombalancer.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The adaptive copy moves every byte, in order, whatever sizes the socket delivers them in. */
+class BurstInputStreamTest {
+
+    /**
+     * Like a socket: bytes arrive in chunks; a read returns at most what has arrived of the
+     * current chunk, and {@code available()} says how much that is (never more).
+     */
+    private static final class ChunkedInput extends InputStream {
+        private final Deque<byte[]> chunks = new ArrayDeque<>();
+        private byte[] current = new byte[0];
+        private int position;
+
+        ChunkedInput(byte[] data, int[] sizes) {
+            int offset = 0;
+            for (int i = 0; offset < data.length; i++) {
+                int size = Math.min(sizes[i % sizes.length], data.length - offset);
+                byte[] chunk = new byte[size];
+                System.arraycopy(data, offset, chunk, 0, size);
+                chunks.add(chunk);
+                offset += size;
+            }
+        }
+
+        @Override
+        public int read() {
+            throw new UnsupportedOperationException("the copy reads arrays");
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) {
+            if (position == current.length) {
+                if (chunks.isEmpty()) {
+                    return -1;
+                }
+                current = chunks.poll(); // a blocking read waits for the next chunk
+                position = 0;
+            }
+            int n = Math.min(length, current.length - position);
+            System.arraycopy(current, position, buffer, offset, n);
+            position += n;
+            return n;
+        }
+
+        @Override
+        public int available() {
+            return current.length - position;
+        }
+    }
+
+    /** Chunks smaller than, equal to and larger than the parking array, and larger than a burst buffer. */
+    @ParameterizedTest(name = "chunks of {0} bytes")
+    @ValueSource(ints = {1, 100, 255, 256, 257, 1000, 65_536, 65_537, 200_000})
+    void copiesEveryByteInOrder(int chunkSize) throws IOException {
+        byte[] data = new byte[700_000];
+        new Random(chunkSize).nextBytes(data);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        long copied = new BurstInputStream(new ChunkedInput(data, new int[] {chunkSize, 7, chunkSize * 3})).transferTo(out);
+        assertEquals(data.length, copied);
+        assertArrayEquals(data, out.toByteArray());
+    }
+
+    /** An empty stream copies nothing. */
+    @ParameterizedTest(name = "{0} bytes")
+    @ValueSource(ints = {0, 256})
+    void endsAtEndOfStream(int size) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(size, new BurstInputStream(new ChunkedInput(new byte[size], new int[] {size + 1})).transferTo(out));
+        assertEquals(size, out.size());
+    }
+}
