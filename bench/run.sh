@@ -20,6 +20,9 @@ ROUNDS=3 RUN_S=8 BULK_S=5 WARM_S=5 IDLE_CONNS=9000 LAUNCHES=3 MODE=full
 # BENCH_ONLY=idle (or launch, load; comma-separated) runs only those parts: for quick
 # iterations on one figure. The report then shows only what was measured.
 ONLY=${BENCH_ONLY:-launch,idle,load}
+# JVM options for Loom Balancer, e.g. LOOM_JAVA_OPTS=-XX:+UseSerialGC; none by default,
+# which is how `java -jar` users run it.
+LOOM_JAVA_OPTS=${LOOM_JAVA_OPTS:-}
 if [[ ${1:-} == --quick ]]; then
     ROUNDS=1 RUN_S=3 BULK_S=2 WARM_S=2 IDLE_CONNS=3000 LAUNCHES=1 MODE=quick
 elif [[ -n ${1:-} ]]; then
@@ -154,10 +157,21 @@ RAW=bench/results/run-$STAMP.csv
 echo "round,target,figure,value" > "$RAW"
 record() { echo "$1,$2,$3,$4" >> "$RAW"; }
 
+wrk_run() { # wrk_run PORT SECONDS [close]: prints "requests req_per_s p99_ms"
+    local header=()
+    [[ ${3:-} == close ]] && header=(-H "Connection: close")
+    wrk -t2 -c"$WRK_CONNS" -d"${2}s" --latency "${header[@]}" "http://127.0.0.1:$1/" | awk '
+        / requests in / { requests = $1 }
+        /^Requests\/sec:/ { rate = $2 }
+        $1 == "99%" { v = $2; unit = v; sub(/[0-9.]+/, "", unit); sub(/[a-z]+$/, "", v)
+                      p99 = (unit == "us") ? v / 1000 : (unit == "s") ? v * 1000 : v }
+        END { print requests, rate, p99 }'
+}
+
 # --- fresh processes: launch time, and memory per idle proxied connection ----------
 launch_cmd() { # the command that starts TARGET on the launch port
     case $1 in
-        loom) echo "$JAVA -jar $JAR --listen 127.0.0.1:$LAUNCH_PORT --backend $BACKENDS" ;;
+        loom) echo "$JAVA $LOOM_JAVA_OPTS -jar $JAR --listen 127.0.0.1:$LAUNCH_PORT --backend $BACKENDS" ;;
         haproxy) echo "haproxy -db -f $WORK/haproxy-launch.cfg" ;;
     esac
 }
@@ -171,15 +185,19 @@ for ((i = 0; i < LAUNCHES; i++)); do
     done
 done
 
-# Idle memory is measured on a fresh process, as a user starts it, so that what the
-# load tests made the JVM commit (heap it keeps) neither hides nor inflates the figure.
+# Idle memory is measured on a fresh process that has served a few seconds of traffic,
+# like a proxy in service (code compiled, pools warm), but not the long load tests,
+# whose garbage makes a JVM commit heap that then hides the idle connections' cost.
+# Both targets get the same treatment.
 idle_test() { # idle_test TARGET
     local target=$1 pid before after per
     # shellcheck disable=SC2046
     start "idle_$target" $(launch_cmd "$target")
     pid=$(eval echo "\$PID_idle_$target")
     wait_for 30 listening "$LAUNCH_PORT"
-    sleep 1 # let start-up finish (JIT, lazy class loading) before the baseline
+    wrk_run "$LAUNCH_PORT" 2 close > /dev/null
+    wrk_run "$LAUNCH_PORT" 2 > /dev/null
+    sleep 1 # let the last connections close before the baseline
     before=$(rss_kib "$pid")
     coproc HOLD { $PY idle 127.0.0.1 "$LAUNCH_PORT" "$IDLE_CONNS"; }
     read -r _ <&"${HOLD[0]}"
@@ -205,8 +223,10 @@ fi
 if [[ $ONLY == *load* ]]; then
 # --- the long-running targets ---------------------------------------------------
 start haproxy haproxy -db -f "$WORK/haproxy.cfg"
-start loom_http "$JAVA" -jar "$JAR" --listen "127.0.0.1:$LOOM_HTTP" --backend "$BACKENDS"
-start loom_bulk "$JAVA" -jar "$JAR" --listen "127.0.0.1:$LOOM_BULK" --backend "127.0.0.1:$IPERF"
+# shellcheck disable=SC2086 # options are split into words on purpose
+start loom_http "$JAVA" $LOOM_JAVA_OPTS -jar "$JAR" --listen "127.0.0.1:$LOOM_HTTP" --backend "$BACKENDS"
+# shellcheck disable=SC2086
+start loom_bulk "$JAVA" $LOOM_JAVA_OPTS -jar "$JAR" --listen "127.0.0.1:$LOOM_BULK" --backend "127.0.0.1:$IPERF"
 wait_for 30 listening "$HA_HTTP"; wait_for 30 listening "$LOOM_HTTP"; wait_for 30 listening "$LOOM_BULK"
 
 http_port() { case $1 in direct) echo "$N1" ;; haproxy) echo "$HA_HTTP" ;; loom) echo "$LOOM_HTTP" ;; esac; }
@@ -214,16 +234,6 @@ bulk_port() { case $1 in direct) echo "$IPERF" ;; haproxy) echo "$HA_BULK" ;; lo
 http_pid() { case $1 in haproxy) echo "$PID_haproxy" ;; loom) echo "$PID_loom_http" ;; *) echo "" ;; esac; }
 bulk_pid() { case $1 in haproxy) echo "$PID_haproxy" ;; loom) echo "$PID_loom_bulk" ;; *) echo "" ;; esac; }
 
-wrk_run() { # wrk_run PORT SECONDS [close]: prints "requests req_per_s p99_ms"
-    local header=()
-    [[ ${3:-} == close ]] && header=(-H "Connection: close")
-    wrk -t2 -c"$WRK_CONNS" -d"${2}s" --latency "${header[@]}" "http://127.0.0.1:$1/" | awk '
-        / requests in / { requests = $1 }
-        /^Requests\/sec:/ { rate = $2 }
-        $1 == "99%" { v = $2; unit = v; sub(/[0-9.]+/, "", unit); sub(/[a-z]+$/, "", v)
-                      p99 = (unit == "us") ? v / 1000 : (unit == "s") ? v * 1000 : v }
-        END { print requests, rate, p99 }'
-}
 
 http_test() { # http_test ROUND TARGET MODE(close|keepalive)
     local round=$1 target=$2 mode=$3 pid c0 c1 out
@@ -280,7 +290,7 @@ fi
 HEADER="## Loom Balancer vs HAProxy — $MODE run, $(date -u '+%Y-%m-%d %H:%M UTC')
 
 $(nproc) cores, $(uname -sr), $("$JAVA" -version 2>&1 | head -1), $(haproxy -v | head -1 | cut -d' ' -f1-3), nginx backends, wrk -t2 -c$WRK_CONNS, iperf3.
-Loom Balancer: \`java -jar $JAR\` with default JVM settings."
+Loom Balancer: \`java ${LOOM_JAVA_OPTS:+$LOOM_JAVA_OPTS }-jar $JAR\`${LOOM_JAVA_OPTS:- with default JVM settings}."
 $PY report "$RAW" "bench/results/run-$STAMP.md" "bench/results/run-$STAMP.png" "$HEADER"
 cp "bench/results/run-$STAMP.md" bench/results/latest.md
 cp "bench/results/run-$STAMP.png" bench/results/latest.png
