@@ -119,7 +119,7 @@ set title "Loom Balancer vs HAProxy, same machine, same run (> 1: Loom Balancer 
 set style data histograms
 set style fill solid 0.8 border -1
 set boxwidth 0.7
-set yrange [0:*]
+set yrange [0:1.25<*]
 set grid ytics
 set xtics rotate by -25 scale 0
 set key off
