@@ -23,6 +23,9 @@ ONLY=${BENCH_ONLY:-launch,idle,load}
 # JVM options for Loom Balancer, e.g. LOOM_JAVA_OPTS=-XX:+UseSerialGC; none by default,
 # which is how `java -jar` users run it.
 LOOM_JAVA_OPTS=${LOOM_JAVA_OPTS:-}
+# Neither proxy writes an access log here (HAProxy logs nothing without a log section):
+# keep only Loom Balancer's untagged lines, not the per-connection "access" ones.
+LOOM_JAVA_OPTS="-Dtinylog.writer.tag=- $LOOM_JAVA_OPTS"
 if [[ ${1:-} == --quick ]]; then
     ROUNDS=1 RUN_S=3 BULK_S=2 WARM_S=2 IDLE_CONNS=3000 LAUNCHES=1 MODE=quick
 elif [[ -n ${1:-} ]]; then

@@ -2,12 +2,22 @@ package dev.loombalancer;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loombalancer.testing.Ports;
+import dev.loombalancer.testing.Sha256;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.Socket;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -108,6 +118,78 @@ class JarIT {
                 assertEquals(1, log.lines().filter(l -> l.contains("backend " + dead + " ")).count(), log);
                 assertEquals(2, log.lines().filter(l -> l.contains("backend " + b1 + " ")).count(), log);
             }
+        }
+    }
+
+    /** SIGTERM drains: a long transfer completes intact, new clients are refused, exit code 0. */
+    @Test
+    void sigtermDrainsALongTransfer() throws Exception {
+        Set<String> received = ConcurrentHashMap.newKeySet();
+        try (TestBackend backend = TestBackend.hashingEcho(received);
+             Running balancer = Running.start("--listen", "127.0.0.1:0", "--no-health-check",
+                     "--backend", "127.0.0.1:" + backend.address().getPort())) {
+            InetSocketAddress address = listeningAddress(balancer);
+            byte[] payload = new byte[4 * 1024 * 1024];
+            new Random(7).nextBytes(payload);
+            try (Socket client = new Socket()) {
+                client.connect(address, TestClient.READ_TIMEOUT_MILLIS);
+                client.setSoTimeout(TestClient.READ_TIMEOUT_MILLIS);
+                MessageDigest echoed = Sha256.newDigest();
+                Thread reader = Thread.ofVirtual().start(() -> readAll(client, echoed));
+                OutputStream out = client.getOutputStream();
+                out.write(payload, 0, 1024 * 1024);
+                out.flush();
+
+                balancer.process().destroy(); // SIGTERM, mid-transfer
+                awaitLine(balancer, "waiting up to 30000 ms for 1 open connection to finish");
+                assertThrows(ConnectException.class, () -> new Socket().connect(address, 2_000), "new clients refused");
+
+                out.write(payload, 1024 * 1024, payload.length - 1024 * 1024);
+                client.shutdownOutput();
+                reader.join(Duration.ofSeconds(30));
+                String sent = HexFormat.of().formatHex(Sha256.newDigest().digest(payload));
+                assertEquals(sent, HexFormat.of().formatHex(echoed.digest()), "echoed intact");
+                assertEquals(Set.of(sent), received, "received intact");
+            }
+            assertTrue(balancer.process().waitFor(30, TimeUnit.SECONDS), "stopped once the transfer ended");
+            assertEquals(0, balancer.process().exitValue(), balancer.err());
+            awaitLine(balancer, "1 connection finished while draining, 0 cut");
+        }
+    }
+
+    /** The access log line carries the right byte counts and how the connection ended. */
+    @Test
+    void accessLogCountsBytes() throws Exception {
+        try (TestBackend backend = TestBackend.hello("B1");
+             Running balancer = Running.start("--listen", "127.0.0.1:0", "--no-health-check",
+                     "--backend", "127.0.0.1:" + backend.address().getPort())) {
+            InetSocketAddress address = listeningAddress(balancer);
+            int clientPort;
+            try (TestClient client = new TestClient(address)) {
+                clientPort = client.socket().getLocalPort();
+                assertEquals("Hello from B1: hi", client.exchange("hi")); // 3 bytes up, 18 down
+            }
+            awaitLine(balancer, "INFO  access client=127.0.0.1:" + clientPort + " backend=127.0.0.1:"
+                    + backend.address().getPort() + " up=3 down=18 ms=");
+            awaitLine(balancer, "end=\"client closed\"");
+        }
+    }
+
+    private static InetSocketAddress listeningAddress(Running balancer) {
+        int port = await().atMost(Duration.ofSeconds(30))
+                .until(() -> balancer.find(LISTENING), Optional::isPresent)
+                .map(m -> Integer.parseInt(m.group(1))).orElseThrow();
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+    }
+
+    private static void readAll(Socket socket, MessageDigest digest) {
+        byte[] buffer = new byte[64 * 1024];
+        try {
+            for (int n; (n = socket.getInputStream().read(buffer)) >= 0; ) {
+                digest.update(buffer, 0, n);
+            }
+        } catch (IOException e) {
+            // the assertion on the digest reports it
         }
     }
 

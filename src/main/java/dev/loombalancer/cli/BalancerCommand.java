@@ -45,6 +45,7 @@ import picocli.CommandLine.Spec;
             "  loom-balancer --strategy least-connections --health-interval 500ms --fall 2 --rise 3",
             "  loom-balancer --strategy consistent-hash --when-unavailable http-502 --idle-timeout 5m",
             "",
+            "Stopping: SIGTERM or SIGINT drains (see --drain-timeout); a second one closes everything at once.",
             "Exit codes: 0 stopped by SIGTERM/SIGINT, 1 could not start, 2 bad command line.",
         })
 public final class BalancerCommand implements Callable<Integer> {
@@ -135,13 +136,24 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "http-502 answers HTTP/1.1 502 Bad Gateway before closing (default: ${DEFAULT-VALUE}).")
     WhenUnavailable whenUnavailable;
 
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "0",
+            description = "Client connections at most at once; beyond that, new clients wait in the listen "
+                    + "backlog until one ends (HAProxy's maxconn). 0: no limit (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
+    @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
+            description = "On SIGTERM or SIGINT: stop accepting at once, let open connections finish for up to "
+                    + "this long, then close the rest. A second signal closes them at once (default: ${DEFAULT-VALUE}).")
+    Duration drainTimeout;
+
     /** Checks the options as a whole and builds the configuration; errors are usage errors. */
     BalancerConfig config() {
         try {
             HealthCheckConfig health = new HealthCheckConfig(noHealthCheck ? Duration.ZERO : healthInterval,
                     healthTimeout, rise, fall);
             return new BalancerConfig(listen, distinctBackends(), connectTimeout, backlog, strategy, health,
-                    new StickyTable.Limits(stickyTtl, stickyMax), idleTimeout, whenUnavailable);
+                    new StickyTable.Limits(stickyTtl, stickyMax), idleTimeout, whenUnavailable, maxConnections,
+                    drainTimeout);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -159,7 +171,7 @@ public final class BalancerCommand implements Callable<Integer> {
                     + ": " + why + hint(why));
             return EXIT_CANNOT_START;
         }
-        StopSignals.install(balancer::close);
+        StopSignals.install(() -> balancer.drain(config.drainTimeout()), balancer::close);
         balancer.awaitStop();
         return 0;
     }

@@ -21,19 +21,25 @@ final class Pipe implements Callable<Long> {
     private final Socket from;
     private final Socket to;
     private final Activity activity;
+    private final String endOfStream;
     private volatile long bytes;
 
-    /** @param activity touched for every chunk copied, for the idle timeout */
-    Pipe(Socket from, Socket to, Activity activity) {
+    /**
+     * @param activity    touched for every chunk copied, for the idle timeout
+     * @param endOfStream what reaching end of stream means, for the access log ("client closed")
+     */
+    Pipe(Socket from, Socket to, Activity activity, String endOfStream) {
         this.from = from;
         this.to = to;
         this.activity = activity;
+        this.endOfStream = endOfStream;
     }
 
     /** Copies until end of stream; returns the number of bytes copied. */
     @Override
     public Long call() throws IOException {
         new BurstInputStream(from.getInputStream()).transferTo(new Counting(to.getOutputStream()));
+        activity.ended(endOfStream);
         // Half-close: the sender is done, so tell the receiver (a FIN), but keep the
         // other direction open; a reply may still be on its way back. Closing the
         // socket here instead would cut that reply off.

@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Iterator;
 import org.tinylog.Logger;
+import org.tinylog.TaggedLogger;
 
 /**
  * The life of one client connection, run on its own virtual thread: connect to a backend,
@@ -21,6 +22,12 @@ import org.tinylog.Logger;
  * {@link StructuredScope} guarantees that neither pipe outlives this method.
  */
 public final class ProxiedConnection implements Runnable {
+
+    /**
+     * One line per finished connection, on its own tinylog tag so that it can be routed to
+     * a file of its own (see the README's "Access log").
+     */
+    private static final TaggedLogger ACCESS = Logger.tag("access");
 
     private final Socket client;
     private final InetSocketAddress clientAddress;
@@ -44,44 +51,55 @@ public final class ProxiedConnection implements Runnable {
     @Override
     public void run() {
         long started = System.nanoTime();
+        String backend = "-";
+        Pipe up = null;
+        Pipe down = null;
+        String end;
         try (client) {
             client.setTcpNoDelay(true);
             BackendConnector.Connected connected = context.connector().connect(candidates, clientAddress);
             if (connected == null) {
                 context.whenUnavailable().answer(client);
-                return;
+                end = "no backend available";
+            } else {
+                backend = connected.backend().toString();
+                Activity activity = new Activity();
+                up = new Pipe(client, connected.socket(), activity, "client closed");
+                down = new Pipe(connected.socket(), client, activity, "backend closed");
+                end = proxy(connected, up, down, activity);
             }
-            proxy(connected, started);
         } catch (InterruptedException e) {
-            Logger.debug("connection from {} cut: the balancer is stopping", this::client);
+            end = "balancer stopping";
         } catch (IOException | RuntimeException e) {
-            // Suppliers: the text is only built when DEBUG is on, not on every failed connection.
-            Logger.debug("connection from {} failed: {}", this::client, () -> SocketErrors.describe(e));
+            end = "error: " + SocketErrors.describe(e);
         }
+        ACCESS.info("access client={} backend={} up={} down={} ms={} end=\"{}\"", client(), backend,
+                up == null ? 0 : up.bytes(), down == null ? 0 : down.bytes(),
+                (System.nanoTime() - started) / 1_000_000, end);
     }
 
-    /** Pipes both directions until both have ended, one has failed, or the connection idled out. */
+    /**
+     * Pipes both directions until both have ended, one has failed, or the connection idled
+     * out; returns how it ended, for the access log.
+     */
     @SuppressWarnings("try") // the lease is held for its scope only: counted while the pipes run
-    private void proxy(BackendConnector.Connected connected, long started) throws InterruptedException, IOException {
-        Backend backend = connected.backend();
-        Activity activity = new Activity();
+    private String proxy(BackendConnector.Connected connected, Pipe up, Pipe down, Activity activity)
+            throws InterruptedException, IOException {
         try (Socket server = connected.socket();
              Lease lease = connected.lease();
              // Closing both sockets is what unblocks the other direction when one fails.
              StructuredScope scope = new StructuredScope(context.pipeThreads(), () -> closeBoth(server))) {
-            context.policy().connected(clientAddress, backend);
-            Pipe up = new Pipe(client, server, activity);
-            Pipe down = new Pipe(server, client, activity);
+            context.policy().connected(clientAddress, connected.backend());
             scope.fork(down);
             Outcome outcome = context.idleTimeout() == null ? copyHere(up, scope) : watch(up, scope, activity);
-            if (Logger.isDebugEnabled()) {
-                Throwable failure = outcome.failure() != null ? outcome.failure() : scope.failure();
-                Logger.debug("connection {} -> {} closed: {} bytes up, {} bytes down, {} ms{}",
-                        client(), backend, up.bytes(), down.bytes(),
-                        (System.nanoTime() - started) / 1_000_000,
-                        outcome.idledOut() ? ", idle timeout"
-                                : failure == null ? "" : ", ended by error: " + SocketErrors.describe(failure));
+            if (outcome.idledOut()) {
+                return "idle timeout";
             }
+            Throwable failure = outcome.failure() != null ? outcome.failure() : scope.failure();
+            if (failure != null) {
+                return "error: " + SocketErrors.describe(failure);
+            }
+            return activity.firstEnd() == null ? "closed" : activity.firstEnd();
         }
     }
 

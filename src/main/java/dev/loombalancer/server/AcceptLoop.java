@@ -26,10 +26,16 @@ final class AcceptLoop implements Runnable {
     static final long LONGEST_PAUSE_MILLIS = 1_000;
 
     private final ServerSocket listener;
+    private final ConnectionLimit limit;
     private final Consumer<Socket> dispatch;
 
-    AcceptLoop(ServerSocket listener, Consumer<Socket> dispatch) {
+    /**
+     * @param dispatch takes over the accepted socket and the permit taken for it, which
+     *                 the connection gives back to {@code limit} when it ends
+     */
+    AcceptLoop(ServerSocket listener, ConnectionLimit limit, Consumer<Socket> dispatch) {
         this.listener = listener;
+        this.limit = limit;
         this.dispatch = dispatch;
     }
 
@@ -37,11 +43,17 @@ final class AcceptLoop implements Runnable {
     public void run() {
         long pause = FIRST_PAUSE_MILLIS;
         while (!listener.isClosed()) {
+            try {
+                limit.acquire();
+            } catch (InterruptedException e) {
+                break; // stopping while the limit was reached
+            }
             Socket client;
             try {
                 client = listener.accept();
                 pause = FIRST_PAUSE_MILLIS;
             } catch (IOException e) {
+                limit.release(); // no connection came of it, so give the permit back here
                 if (listener.isClosed()) {
                     break; // we are stopping: closing the listener is how accept is woken up
                 }
@@ -65,6 +77,7 @@ final class AcceptLoop implements Runnable {
         } catch (Throwable e) {
             Logger.error("could not start a connection handler: {}; closing the client", e.toString());
             Closer.closeQuietly(client);
+            limit.release(); // the handler never started, so it cannot give the permit back
         }
     }
 

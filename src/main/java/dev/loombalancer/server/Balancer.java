@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -21,6 +22,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 import org.tinylog.Logger;
 
@@ -46,7 +49,13 @@ public final class Balancer implements AutoCloseable {
     // close() can cut them and liveThreads() can count them.
     private final Set<Thread> live = ConcurrentHashMap.newKeySet();
     private final Thread acceptThread;
+    private final ConnectionLimit limit;
+    // Signalled whenever the last live connection ends, for drain() to wait on.
+    private final ReentrantLock idleLock = new ReentrantLock();
+    private final Condition idle = idleLock.newCondition();
+    private final AtomicBoolean accepting = new AtomicBoolean(true);
     private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile int openWhenDrainStarted = -1;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     private Balancer(ServerSocket listener, BalancerConfig config) {
@@ -57,7 +66,8 @@ public final class Balancer implements AutoCloseable {
         this.proxyContext = new ProxyContext(new BackendConnector(pool, config.connectTimeout()), policy, pipeThreads,
                 config.idleTimeout(), config.whenUnavailable());
         this.prober = config.health().enabled() ? new HealthProber(pool, config.health()) : null;
-        this.acceptThread = Thread.ofVirtual().name("loom-accept").unstarted(new AcceptLoop(listener, this::dispatch));
+        this.limit = new ConnectionLimit(config.maxConnections());
+        this.acceptThread = Thread.ofVirtual().name("loom-accept").unstarted(new AcceptLoop(listener, limit, this::dispatch));
     }
 
     /**
@@ -131,10 +141,31 @@ public final class Balancer implements AutoCloseable {
                 connection.run();
             } finally {
                 live.remove(Thread.currentThread());
+                limit.release(); // the permit the accept loop took for this connection
+                if (live.isEmpty()) {
+                    signalIdle();
+                }
             }
         });
         live.add(thread);
         thread.start();
+    }
+
+    /**
+     * A graceful stop: stops accepting at once, lets the open connections finish for up to
+     * {@code timeout}, then closes whatever is still open (see {@link #close()}). A
+     * {@link #close()} from another thread meanwhile (a second signal) cuts the wait short.
+     */
+    public void drain(Duration timeout) {
+        stopAccepting();
+        int open = live.size();
+        openWhenDrainStarted = open;
+        if (open > 0 && !closing.get()) {
+            Logger.info("stopped accepting; waiting up to {} ms for {} open connection{} to finish",
+                    timeout.toMillis(), open, open == 1 ? "" : "s");
+            awaitIdle(timeout);
+        }
+        close();
     }
 
     /**
@@ -147,12 +178,7 @@ public final class Balancer implements AutoCloseable {
             Uninterruptibly.await(stopped);
             return;
         }
-        try {
-            listener.close(); // wakes the accept loop, which then ends
-        } catch (IOException e) {
-            Logger.warn("closing the listener failed: {}", e.toString());
-        }
-        Uninterruptibly.join(acceptThread);
+        stopAccepting();
         if (prober != null) {
             prober.close();
         }
@@ -162,9 +188,55 @@ public final class Balancer implements AutoCloseable {
         List<Thread> cut = List.copyOf(live);
         cut.forEach(Thread::interrupt);
         cut.forEach(Uninterruptibly::join);
-        Logger.info("stopped listening on {}; {} open connection{} closed",
-                HostPort.format(localAddress()), cut.size(), cut.size() == 1 ? "" : "s");
+        int drainStart = openWhenDrainStarted;
+        if (drainStart >= 0) {
+            Logger.info("stopped listening on {}; {} connection{} finished while draining, {} cut",
+                    HostPort.format(localAddress()), Math.max(0, drainStart - cut.size()),
+                    drainStart - cut.size() == 1 ? "" : "s", cut.size());
+        } else {
+            Logger.info("stopped listening on {}; {} open connection{} closed",
+                    HostPort.format(localAddress()), cut.size(), cut.size() == 1 ? "" : "s");
+        }
         stopped.countDown();
+    }
+
+    /** Closes the listener and waits for the accept loop to end; idempotent. */
+    private void stopAccepting() {
+        if (accepting.compareAndSet(true, false)) {
+            try {
+                listener.close(); // wakes the accept loop, which then ends
+            } catch (IOException e) {
+                Logger.warn("closing the listener failed: {}", e.toString());
+            }
+            acceptThread.interrupt(); // in case it waits for a --max-connections permit
+        }
+        Uninterruptibly.join(acceptThread);
+    }
+
+    /** Waits until no connection is open or the timeout has passed; false on timeout. */
+    private boolean awaitIdle(Duration timeout) {
+        long remaining = timeout.toNanos();
+        idleLock.lock();
+        try {
+            while (!live.isEmpty() && remaining > 0 && !closing.get()) {
+                remaining = idle.awaitNanos(remaining);
+            }
+            return live.isEmpty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            idleLock.unlock();
+        }
+    }
+
+    private void signalIdle() {
+        idleLock.lock();
+        try {
+            idle.signalAll();
+        } finally {
+            idleLock.unlock();
+        }
     }
 
     private static String describe(BackendPool pool) {

@@ -22,13 +22,17 @@ import java.util.Objects;
  * @param sticky          the sticky-session table's TTL and size, for {@link Strategy#STICKY}
  * @param idleTimeout     close connections that moved no byte for this long; null: never
  * @param whenUnavailable what a client gets when no backend answers
+ * @param maxConnections  client connections at most at once (beyond, new clients wait in the backlog); 0: no limit
+ * @param drainTimeout    how long a graceful stop lets open connections finish
  */
 public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, Duration connectTimeout, int backlog,
                              Strategy strategy, HealthCheckConfig health, StickyTable.Limits sticky,
-                             Duration idleTimeout, WhenUnavailable whenUnavailable) {
+                             Duration idleTimeout, WhenUnavailable whenUnavailable, int maxConnections,
+                             Duration drainTimeout) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
     public static final int DEFAULT_BACKLOG = 1024;
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
 
     public BalancerConfig {
         Objects.requireNonNull(listen, "listen");
@@ -46,6 +50,12 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         if (backlog < 1) {
             throw new IllegalArgumentException("backlog must be at least 1, not " + backlog);
         }
+        if (maxConnections < 0) {
+            throw new IllegalArgumentException("--max-connections must be 0 (no limit) or more, not " + maxConnections);
+        }
+        if (drainTimeout.isNegative()) {
+            throw new IllegalArgumentException("drain timeout must not be negative, not " + drainTimeout);
+        }
         if (idleTimeout != null && (idleTimeout.isNegative() || idleTimeout.isZero())) {
             idleTimeout = null; // zero means off, as on the command line
         }
@@ -54,30 +64,42 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
     /** A configuration with every default: round-robin, health checks every 2s, no idle timeout. */
     public static BalancerConfig of(InetSocketAddress listen, List<Backend> backends) {
         return new BalancerConfig(listen, backends, DEFAULT_CONNECT_TIMEOUT, DEFAULT_BACKLOG, Strategy.ROUND_ROBIN,
-                HealthCheckConfig.DEFAULT, StickyTable.Limits.DEFAULT, null, WhenUnavailable.CLOSE);
+                HealthCheckConfig.DEFAULT, StickyTable.Limits.DEFAULT, null, WhenUnavailable.CLOSE, 0,
+                DEFAULT_DRAIN_TIMEOUT);
     }
 
     public BalancerConfig withConnectTimeout(Duration value) {
-        return new BalancerConfig(listen, backends, value, backlog, strategy, health, sticky, idleTimeout, whenUnavailable);
+        return new BalancerConfig(listen, backends, value, backlog, strategy, health, sticky, idleTimeout,
+                whenUnavailable, maxConnections, drainTimeout);
     }
 
     public BalancerConfig withStrategy(Strategy value) {
-        return new BalancerConfig(listen, backends, connectTimeout, backlog, value, health, sticky, idleTimeout, whenUnavailable);
+        return new BalancerConfig(listen, backends, connectTimeout, backlog, value, health, sticky, idleTimeout,
+                whenUnavailable, maxConnections, drainTimeout);
     }
 
     public BalancerConfig withHealth(HealthCheckConfig value) {
-        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, value, sticky, idleTimeout, whenUnavailable);
+        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, value, sticky, idleTimeout,
+                whenUnavailable, maxConnections, drainTimeout);
     }
 
     public BalancerConfig withSticky(StickyTable.Limits value) {
-        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, value, idleTimeout, whenUnavailable);
+        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, value, idleTimeout,
+                whenUnavailable, maxConnections, drainTimeout);
     }
 
     public BalancerConfig withIdleTimeout(Duration value) {
-        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, value, whenUnavailable);
+        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, value,
+                whenUnavailable, maxConnections, drainTimeout);
+    }
+
+    public BalancerConfig withMaxConnections(int value) {
+        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, idleTimeout,
+                whenUnavailable, value, drainTimeout);
     }
 
     public BalancerConfig withWhenUnavailable(WhenUnavailable value) {
-        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, idleTimeout, value);
+        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, idleTimeout,
+                value, maxConnections, drainTimeout);
     }
 }
