@@ -16,11 +16,14 @@ import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The command line: defaults, the address forms, and one clear line for each mistake. */
@@ -125,6 +128,27 @@ class CommandLineTest {
         assertNull(parse("--idle-timeout", "off").idleTimeout());
     }
 
+    /** An argument file (picocli's @file) holds the options, with comments, as in examples/loom-balancer.args. */
+    @Test
+    void argumentFile(@TempDir Path dir) throws Exception {
+        Path args = dir.resolve("loom-balancer.args");
+        Files.writeString(args, String.join("\n",
+                "# production settings",
+                "--listen 127.0.0.1:8443",
+                "--backend 127.0.0.1:9101,127.0.0.1:9102",
+                "--strategy least-connections",
+                "--max-connections 20000",
+                "--drain-timeout 45s", ""));
+        BalancerConfig config = parse("@" + args);
+        assertEquals(8443, config.listen().getPort());
+        assertEquals(List.of(backend("127.0.0.1", 9101), backend("127.0.0.1", 9102)), config.backends());
+        assertEquals(Strategy.LEAST_CONNECTIONS, config.strategy());
+        assertEquals(20000, config.maxConnections());
+        assertEquals(Duration.ofSeconds(45), config.drainTimeout());
+        // The shipped example parses too.
+        assertEquals(Strategy.LEAST_CONNECTIONS, parse("@examples/loom-balancer.args").strategy());
+    }
+
     /** Each bad input is a usage error (exit 2) explained in one line that names the problem. */
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource(delimiter = '|', value = {
@@ -152,6 +176,8 @@ class CommandLineTest {
         "--sticky-ttl      | off                         | sticky TTL must be positive",
         "--sticky-max      | 0                           | sticky table size must be at least 1",
         "--idle-timeout    | soon                        | is not a duration",
+        "--max-connections | -1                          | --max-connections must be 0 (no limit) or more",
+        "--drain-timeout   | forever                     | is not a duration",
         "--no-such-option  | x                           | Unknown option",
     })
     void badInputIsAOneLineUsageError(String option, String value, String expected) {
