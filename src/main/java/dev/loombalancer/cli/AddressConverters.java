@@ -24,6 +24,18 @@ final class AddressConverters {
         }
     }
 
+    /** {@code --admin [HOST:]PORT}; without a host, loopback only: the endpoint has no authentication. */
+    static final class Admin implements ITypeConverter<InetSocketAddress> {
+        @Override
+        public InetSocketAddress convert(String text) {
+            try {
+                return HostPort.parseListen(text, "127.0.0.1");
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     /** One {@code --backend} item, which a port range turns into many addresses. */
     record BackendSpec(String text, List<InetSocketAddress> addresses) {
     }

@@ -1,5 +1,6 @@
 package dev.loombalancer.cli;
 
+import dev.loombalancer.admin.AdminServer;
 import dev.loombalancer.health.HealthCheckConfig;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
@@ -146,6 +147,11 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "this long, then close the rest. A second signal closes them at once (default: ${DEFAULT-VALUE}).")
     Duration drainTimeout;
 
+    @Option(names = "--admin", paramLabel = "[HOST:]PORT", converter = AddressConverters.Admin.class,
+            description = "Serve the admin endpoint here: GET /metrics (Prometheus), /status (JSON), /healthz; "
+                    + "POST /backends/HOST:PORT/drain and /enable. Host defaults to 127.0.0.1 (off unless given).")
+    InetSocketAddress admin;
+
     /** Checks the options as a whole and builds the configuration; errors are usage errors. */
     BalancerConfig config() {
         try {
@@ -153,7 +159,7 @@ public final class BalancerCommand implements Callable<Integer> {
                     healthTimeout, rise, fall);
             return new BalancerConfig(listen, distinctBackends(), connectTimeout, backlog, strategy, health,
                     new StickyTable.Limits(stickyTtl, stickyMax), idleTimeout, whenUnavailable, maxConnections,
-                    drainTimeout);
+                    drainTimeout, admin);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -165,6 +171,11 @@ public final class BalancerCommand implements Callable<Integer> {
         Balancer balancer;
         try {
             balancer = Balancer.start(config);
+        } catch (AdminServer.CannotBind e) {
+            String why = SocketErrors.describe(e);
+            spec.commandLine().getErr().println(Main.NAME + ": cannot serve --admin on " + HostPort.format(e.address())
+                    + ": " + why + hint(why).replace("--listen", "--admin"));
+            return EXIT_CANNOT_START;
         } catch (IOException e) {
             String why = SocketErrors.describe(e);
             spec.commandLine().getErr().println(Main.NAME + ": cannot listen on " + HostPort.format(config.listen())

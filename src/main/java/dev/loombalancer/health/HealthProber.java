@@ -44,6 +44,13 @@ public final class HealthProber implements AutoCloseable {
     private final CountDownLatch closing = new CountDownLatch(1);
     private final AtomicLong rounds = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
+    private volatile ProbeObserver observer = (ok, nanos) -> { };
+
+    /** Told about every probe's result and duration, for metrics. */
+    @FunctionalInterface
+    public interface ProbeObserver {
+        void probed(boolean ok, long nanos);
+    }
     private final Thread scheduler;
 
     public HealthProber(BackendPool pool, HealthCheckConfig config) {
@@ -60,6 +67,11 @@ public final class HealthProber implements AutoCloseable {
     /** Rounds started so far: in each, every backend not still being probed got a probe. */
     public long rounds() {
         return rounds.get();
+    }
+
+    /** Sets who is told about each probe (one observer; metrics). */
+    public void observe(ProbeObserver observer) {
+        this.observer = observer;
     }
 
     /** Probes not started because the backend's previous probe was still running. */
@@ -127,13 +139,16 @@ public final class HealthProber implements AutoCloseable {
             // Close with a reset rather than a FIN: we close first, and a FIN would leave a
             // TIME_WAIT socket behind per probe (HAProxy's checks do the same).
             socket.setSoLinger(true, 0);
-            long micros = (System.nanoTime() - started) / 1_000;
+            long nanos = System.nanoTime() - started;
+            long micros = nanos / 1_000;
             pool.succeeded(backend, "check passed in " + (micros < 1000 ? micros + "µs" : micros / 1000 + "ms"));
+            observer.probed(true, nanos);
         } catch (IOException e) {
             if (closing.getCount() == 0) {
                 return; // interrupted by close(): says nothing about the backend
             }
             pool.failed(backend, SocketErrors.describe(e));
+            observer.probed(false, System.nanoTime() - started);
         }
     }
 

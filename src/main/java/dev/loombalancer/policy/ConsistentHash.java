@@ -62,7 +62,7 @@ public final class ConsistentHash implements SelectionPolicy {
     /** The backend a client with this hash goes to: its slot's backend, or the first UP one re-hashing finds. */
     Backend primary(long hash) {
         int index = table[slot(hash)];
-        if (health[index].isUp()) {
+        if (health[index].isSelectable()) {
             return ring.get(index);
         }
         List<Backend> up = pool.up();
@@ -71,7 +71,7 @@ public final class ConsistentHash implements SelectionPolicy {
         }
         for (int i = 1; i <= MAX_REHASHES; i++) {
             int candidate = table[slot(Hashing.mix(hash + i * GOLDEN))];
-            if (health[candidate].isUp()) {
+            if (health[candidate].isSelectable()) {
                 return ring.get(candidate);
             }
         }

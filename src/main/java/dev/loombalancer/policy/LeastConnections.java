@@ -137,7 +137,7 @@ public final class LeastConnections implements SelectionPolicy, PoolListener {
     /** Puts an entry that is out of the tree back in with a fresh count, if its backend is UP. */
     private void place(Entry entry) {
         entry.active = pool.connections().active(entry.backend);
-        if (entry.health.isUp()) {
+        if (entry.health.isSelectable()) {
             byLoad.add(entry);
             entry.inTree = true;
         }

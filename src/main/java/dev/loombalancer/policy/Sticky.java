@@ -30,7 +30,7 @@ public final class Sticky implements SelectionPolicy {
     @Override
     public Iterator<Backend> candidates(InetSocketAddress client) {
         Backend remembered = sessions.get(client.getAddress());
-        if (remembered != null && !pool.isUp(remembered) && !pool.up().isEmpty()) {
+        if (remembered != null && !pool.isSelectable(remembered) && !pool.up().isEmpty()) {
             remembered = null; // it is DOWN and others are UP: fail over
         }
         // Only new placements advance the rotation, so new clients are spread in turn however

@@ -41,6 +41,8 @@ public final class BackendHealth {
     private final int rise;
     private final int fall;
     private final AtomicReference<Status> status = new AtomicReference<>(Status.INITIAL);
+    // Set by an operator (admin API): no new connections, whatever the health checks say.
+    private volatile boolean draining;
 
     public BackendHealth(int rise, int fall) {
         if (rise < 1 || fall < 1) {
@@ -52,6 +54,19 @@ public final class BackendHealth {
 
     public boolean isUp() {
         return status.get().up();
+    }
+
+    /** UP and not drained by an operator: may get new connections. */
+    public boolean isSelectable() {
+        return !draining && status.get().up();
+    }
+
+    public boolean isDraining() {
+        return draining;
+    }
+
+    void setDraining(boolean draining) {
+        this.draining = draining;
     }
 
     public Status status() {

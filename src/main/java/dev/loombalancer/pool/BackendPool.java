@@ -26,6 +26,7 @@ public final class BackendPool {
 
     private final List<Backend> backends;
     private final Map<Backend, BackendHealth> health = new HashMap<>();
+    private final Map<Backend, BackendStats> stats = new HashMap<>();
     private final boolean tracked;
     private final ConnectionCounter connections;
     private final List<PoolListener> listeners = new CopyOnWriteArrayList<>();
@@ -45,6 +46,7 @@ public final class BackendPool {
             if (health.put(backend, new BackendHealth(thresholds.rise(), thresholds.fall())) != null) {
                 throw new IllegalArgumentException("backend " + backend + " is listed twice");
             }
+            stats.put(backend, new BackendStats());
         }
         this.backends = List.copyOf(backends);
         this.tracked = thresholds.tracked();
@@ -67,7 +69,7 @@ public final class BackendPool {
         return backends.size();
     }
 
-    /** The backends that are UP now, in command-line order. */
+    /** The backends that may get new connections now (UP, not draining), in command-line order. */
     public List<Backend> up() {
         UpList cached = upList;
         long current = version.get();
@@ -77,7 +79,7 @@ public final class BackendPool {
         // Read the version before the states: a change racing with this rebuild bumps
         // the version after its state, so the next call rebuilds again instead of keeping
         // a stale list.
-        List<Backend> rebuilt = backends.stream().filter(this::isUp).toList();
+        List<Backend> rebuilt = backends.stream().filter(this::isSelectable).toList();
         upList = new UpList(current, rebuilt);
         return rebuilt;
     }
@@ -89,11 +91,47 @@ public final class BackendPool {
      */
     public List<Backend> selectable() {
         List<Backend> up = up();
-        return up.isEmpty() ? backends : up;
+        return up.isEmpty() ? notDraining() : up;
     }
 
     public boolean isUp(Backend backend) {
         return healthOf(backend).isUp();
+    }
+
+    /** UP and not drained: may get new connections. */
+    public boolean isSelectable(Backend backend) {
+        return healthOf(backend).isSelectable();
+    }
+
+    /**
+     * Drains a backend (no new connections; open ones go on) or enables it again. Returns
+     * false if it already was in that state.
+     */
+    public boolean setDraining(Backend backend, boolean draining) {
+        BackendHealth state = healthOf(backend);
+        if (state.isDraining() == draining) {
+            return false;
+        }
+        state.setDraining(draining);
+        version.incrementAndGet();
+        Logger.info("backend {} {} by the admin API", backend, draining ? "DRAINING" : "enabled again");
+        for (PoolListener listener : listeners) {
+            listener.stateChanged(backend);
+        }
+        return true;
+    }
+
+    /** Traffic counters of one backend. */
+    public BackendStats statsOf(Backend backend) {
+        BackendStats backendStats = stats.get(backend);
+        if (backendStats == null) {
+            throw new IllegalArgumentException("not a backend of this pool: " + backend);
+        }
+        return backendStats;
+    }
+
+    private List<Backend> notDraining() {
+        return backends.stream().filter(b -> !healthOf(b).isDraining()).toList();
     }
 
     /** The backend's health state: UP or DOWN, its streak, its last result. */

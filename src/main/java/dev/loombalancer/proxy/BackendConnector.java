@@ -5,6 +5,7 @@ import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
+import dev.loombalancer.pool.BackendStats;
 import dev.loombalancer.pool.ConnectionCounter.Lease;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -12,6 +13,7 @@ import java.net.Proxy;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.concurrent.atomic.LongAdder;
 import org.tinylog.Logger;
 
 /**
@@ -24,14 +26,20 @@ public final class BackendConnector {
 
     private final BackendPool pool;
     private final int connectTimeoutMillis;
+    private final LongAdder unserved = new LongAdder();
 
     public BackendConnector(BackendPool pool, Duration connectTimeout) {
         this.pool = pool;
         this.connectTimeoutMillis = Math.toIntExact(connectTimeout.toMillis());
     }
 
-    /** A backend, the socket connected to it, and the lease that counts the connection. */
-    public record Connected(Backend backend, Socket socket, Lease lease) {
+    /** Clients turned away because no backend could be reached. */
+    public long unserved() {
+        return unserved.sum();
+    }
+
+    /** A backend, the socket connected to it, the lease that counts the connection, and its stats. */
+    public record Connected(Backend backend, Socket socket, Lease lease, BackendStats stats) {
     }
 
     /**
@@ -56,7 +64,9 @@ public final class BackendConnector {
                 socket.setTcpNoDelay(true);
                 socket.connect(backend.address(), connectTimeoutMillis);
                 pool.connectedTo(backend);
-                return new Connected(backend, socket, lease);
+                BackendStats stats = pool.statsOf(backend);
+                stats.connected();
+                return new Connected(backend, socket, lease, stats);
             } catch (IOException e) {
                 lease.close();
                 Closer.closeQuietly(socket);
@@ -64,11 +74,13 @@ public final class BackendConnector {
                     throw new InterruptedException("stopped while connecting to " + backend);
                 }
                 String why = SocketErrors.describe(e);
+                pool.statsOf(backend).connectFailed();
                 pool.failed(backend, why + " on a client connection");
                 Logger.warn("backend {} failed for client {}: {}; trying the next backend",
                         backend, HostPort.format(client), why);
             }
         }
+        unserved.increment();
         Logger.error("no backend reachable for client {}: all {} tried refused or timed out; "
                 + "closing the client connection (are the backends running?)", HostPort.format(client), tried);
         return null;

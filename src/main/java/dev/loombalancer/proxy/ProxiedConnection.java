@@ -5,6 +5,7 @@ import dev.loombalancer.net.Closer;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
+import dev.loombalancer.pool.BackendStats;
 import dev.loombalancer.pool.ConnectionCounter.Lease;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -54,6 +55,7 @@ public final class ProxiedConnection implements Runnable {
         String backend = "-";
         Pipe up = null;
         Pipe down = null;
+        BackendStats stats = null;
         String end;
         try (client) {
             client.setTcpNoDelay(true);
@@ -66,6 +68,7 @@ public final class ProxiedConnection implements Runnable {
                 Activity activity = new Activity();
                 up = new Pipe(client, connected.socket(), activity, "client closed");
                 down = new Pipe(connected.socket(), client, activity, "backend closed");
+                stats = connected.stats();
                 end = proxy(connected, up, down, activity);
             }
         } catch (InterruptedException e) {
@@ -73,8 +76,13 @@ public final class ProxiedConnection implements Runnable {
         } catch (IOException | RuntimeException e) {
             end = "error: " + SocketErrors.describe(e);
         }
+        long bytesUp = up == null ? 0 : up.bytes();
+        long bytesDown = down == null ? 0 : down.bytes();
+        if (stats != null) {
+            stats.addBytes(bytesUp, bytesDown);
+        }
         ACCESS.info("access client={} backend={} up={} down={} ms={} end=\"{}\"", client(), backend,
-                up == null ? 0 : up.bytes(), down == null ? 0 : down.bytes(),
+                bytesUp, bytesDown,
                 (System.nanoTime() - started) / 1_000_000, end);
     }
 

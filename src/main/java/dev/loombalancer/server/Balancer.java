@@ -1,5 +1,6 @@
 package dev.loombalancer.server;
 
+import dev.loombalancer.admin.AdminServer;
 import dev.loombalancer.concurrent.CountingThreadFactory;
 import dev.loombalancer.concurrent.Uninterruptibly;
 import dev.loombalancer.net.HostPort;
@@ -15,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -37,6 +39,8 @@ public final class Balancer implements AutoCloseable {
     private static final int BACKENDS_SHOWN_AT_START = 5;
 
     private final ServerSocket listener;
+    private final BalancerConfig config;
+    private final Instant startedAt = Instant.now();
     private final BackendPool pool;
     private final SelectionPolicy policy;
     private final ProxyContext proxyContext;
@@ -56,10 +60,12 @@ public final class Balancer implements AutoCloseable {
     private final AtomicBoolean accepting = new AtomicBoolean(true);
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile int openWhenDrainStarted = -1;
+    private volatile AdminServer admin; // null unless --admin
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     private Balancer(ServerSocket listener, BalancerConfig config) {
         this.listener = listener;
+        this.config = config;
         this.pool = new BackendPool(config.backends(),
                 new BackendPool.Health(config.health().enabled(), config.health().rise(), config.health().fall()));
         this.policy = config.strategy().create(pool, config.sticky());
@@ -87,6 +93,14 @@ public final class Balancer implements AutoCloseable {
             listener.close();
             throw e;
         }
+        if (config.admin() != null) {
+            try {
+                balancer.admin = AdminServer.start(config.admin(), balancer);
+            } catch (IOException | RuntimeException e) {
+                listener.close();
+                throw e;
+            }
+        }
         balancer.acceptThread.start();
         if (balancer.prober != null) {
             balancer.prober.start();
@@ -111,6 +125,36 @@ public final class Balancer implements AutoCloseable {
     /** The backends with their health and load. */
     public BackendPool pool() {
         return pool;
+    }
+
+    /** The configuration it was started with. */
+    public BalancerConfig config() {
+        return config;
+    }
+
+    public Instant startedAt() {
+        return startedAt;
+    }
+
+    /** False once stopping (draining or closed): new clients are refused. */
+    public boolean isAccepting() {
+        return accepting.get();
+    }
+
+    /** Where the admin endpoint listens, if --admin was given. */
+    public Optional<InetSocketAddress> adminAddress() {
+        AdminServer server = admin;
+        return server == null ? Optional.empty() : Optional.of(server.address());
+    }
+
+    /** Clients turned away because no backend could be reached, since start. */
+    public long unservedClients() {
+        return proxyContext.connector().unserved();
+    }
+
+    /** Times the accept loop waited because --max-connections was reached. */
+    public long maxConnectionWaits() {
+        return limit.waits();
     }
 
     /** The health prober, unless health checks are off. */
@@ -181,6 +225,9 @@ public final class Balancer implements AutoCloseable {
         stopAccepting();
         if (prober != null) {
             prober.close();
+        }
+        if (admin != null) {
+            admin.close();
         }
         // No more connections can start now. Interrupting a virtual thread blocked in a
         // socket call closes that socket, so each connection unwinds through its own

@@ -24,11 +24,12 @@ import java.util.Objects;
  * @param whenUnavailable what a client gets when no backend answers
  * @param maxConnections  client connections at most at once (beyond, new clients wait in the backlog); 0: no limit
  * @param drainTimeout    how long a graceful stop lets open connections finish
+ * @param admin           where the admin endpoint listens; null: no admin endpoint
  */
 public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, Duration connectTimeout, int backlog,
                              Strategy strategy, HealthCheckConfig health, StickyTable.Limits sticky,
                              Duration idleTimeout, WhenUnavailable whenUnavailable, int maxConnections,
-                             Duration drainTimeout) {
+                             Duration drainTimeout, InetSocketAddress admin) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
     public static final int DEFAULT_BACKLOG = 1024;
@@ -65,41 +66,46 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
     public static BalancerConfig of(InetSocketAddress listen, List<Backend> backends) {
         return new BalancerConfig(listen, backends, DEFAULT_CONNECT_TIMEOUT, DEFAULT_BACKLOG, Strategy.ROUND_ROBIN,
                 HealthCheckConfig.DEFAULT, StickyTable.Limits.DEFAULT, null, WhenUnavailable.CLOSE, 0,
-                DEFAULT_DRAIN_TIMEOUT);
+                DEFAULT_DRAIN_TIMEOUT, null);
     }
 
     public BalancerConfig withConnectTimeout(Duration value) {
         return new BalancerConfig(listen, backends, value, backlog, strategy, health, sticky, idleTimeout,
-                whenUnavailable, maxConnections, drainTimeout);
+                whenUnavailable, maxConnections, drainTimeout, admin);
     }
 
     public BalancerConfig withStrategy(Strategy value) {
         return new BalancerConfig(listen, backends, connectTimeout, backlog, value, health, sticky, idleTimeout,
-                whenUnavailable, maxConnections, drainTimeout);
+                whenUnavailable, maxConnections, drainTimeout, admin);
     }
 
     public BalancerConfig withHealth(HealthCheckConfig value) {
         return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, value, sticky, idleTimeout,
-                whenUnavailable, maxConnections, drainTimeout);
+                whenUnavailable, maxConnections, drainTimeout, admin);
     }
 
     public BalancerConfig withSticky(StickyTable.Limits value) {
         return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, value, idleTimeout,
-                whenUnavailable, maxConnections, drainTimeout);
+                whenUnavailable, maxConnections, drainTimeout, admin);
     }
 
     public BalancerConfig withIdleTimeout(Duration value) {
         return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, value,
-                whenUnavailable, maxConnections, drainTimeout);
+                whenUnavailable, maxConnections, drainTimeout, admin);
     }
 
     public BalancerConfig withMaxConnections(int value) {
         return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, idleTimeout,
-                whenUnavailable, value, drainTimeout);
+                whenUnavailable, value, drainTimeout, admin);
+    }
+
+    public BalancerConfig withAdmin(InetSocketAddress value) {
+        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, idleTimeout,
+                whenUnavailable, maxConnections, drainTimeout, value);
     }
 
     public BalancerConfig withWhenUnavailable(WhenUnavailable value) {
         return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, idleTimeout,
-                value, maxConnections, drainTimeout);
+                value, maxConnections, drainTimeout, admin);
     }
 }

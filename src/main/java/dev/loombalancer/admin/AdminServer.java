@@ -1,0 +1,169 @@
+package dev.loombalancer.admin;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.loombalancer.net.HostPort;
+import dev.loombalancer.pool.Backend;
+import dev.loombalancer.pool.BackendPool;
+import dev.loombalancer.server.Balancer;
+import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.tinylog.Logger;
+
+/**
+ * {@code --admin}: metrics, status and backend control over HTTP, served by the JDK's
+ * built-in HTTP server with one virtual thread per request.
+ *
+ * <pre>
+ * GET  /metrics                      Prometheus text format
+ * GET  /status                       JSON: the balancer and every backend
+ * GET  /healthz                      200 while listening with a backend UP, else 503
+ * POST /backends/HOST:PORT/drain     no new connections for that backend; open ones finish
+ * POST /backends/HOST:PORT/enable    undoes drain
+ * </pre>
+ *
+ * <p>There is no authentication: bind it to loopback (the default host) or a management
+ * network. A non-loopback address is logged as a warning.
+ */
+public final class AdminServer implements AutoCloseable {
+
+    private final HttpServer server;
+    private final ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
+    private final Balancer balancer;
+
+    private AdminServer(HttpServer server, Balancer balancer) {
+        this.server = server;
+        this.balancer = balancer;
+    }
+
+    /** The admin address could not be bound; says which address it was. */
+    public static final class CannotBind extends IOException {
+        private final InetSocketAddress address;
+
+        CannotBind(InetSocketAddress address, IOException cause) {
+            super(cause.getMessage(), cause);
+            this.address = address;
+        }
+
+        public InetSocketAddress address() {
+            return address;
+        }
+    }
+
+    /** Binds the admin address and starts serving; the caller closes it. */
+    public static AdminServer start(InetSocketAddress address, Balancer balancer) throws CannotBind {
+        HttpServer server;
+        try {
+            server = HttpServer.create(address, 64);
+        } catch (IOException e) {
+            throw new CannotBind(address, e);
+        }
+        AdminServer admin = new AdminServer(server, balancer);
+        server.setExecutor(admin.requests);
+        server.createContext("/metrics", new MetricsHandler(new BalancerMetrics(balancer).registry()));
+        server.createContext("/status", admin::status);
+        server.createContext("/healthz", admin::healthz);
+        server.createContext("/backends/", admin::backends);
+        server.start();
+        InetSocketAddress bound = admin.address();
+        if (!bound.getAddress().isLoopbackAddress()) {
+            Logger.warn("admin endpoint on {} is reachable from other hosts and has no authentication; "
+                    + "prefer a loopback or management-network address", HostPort.format(bound));
+        }
+        Logger.info("admin endpoint on http://{}/ (metrics, status, healthz, backends/HOST:PORT/drain|enable)",
+                HostPort.format(bound));
+        return admin;
+    }
+
+    public InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    private void status(HttpExchange exchange) throws IOException {
+        if (allow(exchange, "GET")) {
+            respond(exchange, 200, "application/json", StatusReport.json(balancer));
+        }
+    }
+
+    private void healthz(HttpExchange exchange) throws IOException {
+        if (allow(exchange, "GET")) {
+            BackendPool pool = balancer.pool();
+            int up = pool.up().size();
+            boolean healthy = balancer.isAccepting() && up > 0;
+            respond(exchange, healthy ? 200 : 503, "text/plain; charset=utf-8",
+                    (healthy ? "ok: " : "unavailable: ") + up + " of " + pool.size() + " backends UP"
+                            + (balancer.isAccepting() ? "" : ", not accepting") + "\n");
+        }
+    }
+
+    /** {@code POST /backends/HOST:PORT/drain} and {@code /enable}. */
+    private void backends(HttpExchange exchange) throws IOException {
+        URI uri = exchange.getRequestURI();
+        String path = uri.getPath().substring("/backends/".length());
+        int slash = path.lastIndexOf('/');
+        String action = slash < 0 ? "" : path.substring(slash + 1);
+        if (slash < 0 || !(action.equals("drain") || action.equals("enable"))) {
+            error(exchange, 404, "no such endpoint: use POST /backends/HOST:PORT/drain or /enable");
+            return;
+        }
+        if (!allow(exchange, "POST")) {
+            return;
+        }
+        String hostPort = path.substring(0, slash);
+        Backend backend;
+        try {
+            List<InetSocketAddress> addresses = HostPort.parseBackends(hostPort);
+            backend = addresses.size() == 1 ? new Backend(addresses.get(0)) : null;
+        } catch (IllegalArgumentException e) {
+            error(exchange, 400, "'" + hostPort + "' is not a backend address: " + e.getMessage());
+            return;
+        }
+        BackendPool pool = balancer.pool();
+        if (backend == null || !pool.backends().contains(backend)) {
+            error(exchange, 404, "no backend " + hostPort + " in this balancer; GET /status lists them");
+            return;
+        }
+        pool.setDraining(backend, action.equals("drain"));
+        respond(exchange, 200, "application/json",
+                JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(StatusReport.backend(pool, backend)));
+    }
+
+    /** Answers 405 unless the request uses {@code method}. */
+    private static boolean allow(HttpExchange exchange, String method) throws IOException {
+        if (exchange.getRequestMethod().equals(method)) {
+            return true;
+        }
+        exchange.getResponseHeaders().set("Allow", method);
+        error(exchange, 405, exchange.getRequestMethod() + " is not allowed here; use " + method);
+        return false;
+    }
+
+    private static void error(HttpExchange exchange, int code, String message) throws IOException {
+        respond(exchange, code, "application/json", JSON.std.asString(Map.of("error", message)));
+    }
+
+    private static void respond(HttpExchange exchange, int code, String type, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", type);
+        exchange.sendResponseHeaders(code, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    /** Stops serving at once; requests in progress are cut. */
+    @Override
+    public void close() {
+        server.stop(0);
+        requests.close();
+    }
+}

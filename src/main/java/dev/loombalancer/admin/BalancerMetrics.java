@@ -1,0 +1,153 @@
+package dev.loombalancer.admin;
+
+import dev.loombalancer.pool.Backend;
+import dev.loombalancer.pool.BackendHealth;
+import dev.loombalancer.pool.BackendPool;
+import dev.loombalancer.pool.BackendStats;
+import dev.loombalancer.server.Balancer;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The balancer's metrics, in Prometheus's model, built with the official client library.
+ *
+ * <p>Almost all are callback metrics: at scrape time they read the counters the balancer
+ * keeps anyway (connection counts, per-backend stats), so the data path does no extra
+ * work for metrics. Only health-check results are recorded as they happen.
+ *
+ * <p>Label cardinality: per-backend series (label {@code backend}) are exported only when
+ * the pool has at most {@value #PER_BACKEND_LIMIT} backends. A pool of 10,000 would
+ * otherwise produce tens of thousands of series per scrape; there, the aggregates
+ * (totals, backends by state) are exported and {@code /status} has the per-backend detail.
+ */
+final class BalancerMetrics {
+
+    static final int PER_BACKEND_LIMIT = 256;
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+
+    BalancerMetrics(Balancer balancer) {
+        BackendPool pool = balancer.pool();
+        List<Backend> backends = pool.backends();
+        boolean perBackend = backends.size() <= PER_BACKEND_LIMIT;
+
+        GaugeWithCallback.builder().name("loom_connections_active")
+                .help("Client connections open now (connecting or proxying).")
+                .callback(cb -> cb.call(pool.connections().total()))
+                .register(registry);
+        GaugeWithCallback.builder().name("loom_backends")
+                .help("Backends by state: up, down, or draining (drained by the admin API).")
+                .labelNames("state")
+                .callback(cb -> {
+                    int up = 0;
+                    int down = 0;
+                    int draining = 0;
+                    for (Backend backend : backends) {
+                        BackendHealth health = pool.healthOf(backend);
+                        if (health.isDraining()) {
+                            draining++;
+                        } else if (health.isUp()) {
+                            up++;
+                        } else {
+                            down++;
+                        }
+                    }
+                    cb.call(up, "up");
+                    cb.call(down, "down");
+                    cb.call(draining, "draining");
+                })
+                .register(registry);
+        CounterWithCallback.builder().name("loom_bytes")
+                .help("Bytes proxied, by direction: up is client to backend, down is backend to client.")
+                .unit(Unit.BYTES)
+                .labelNames("direction")
+                .callback(cb -> {
+                    cb.call(sum(pool, BackendStats::bytesUp), "up");
+                    cb.call(sum(pool, BackendStats::bytesDown), "down");
+                })
+                .register(registry);
+        CounterWithCallback.builder().name("loom_connections")
+                .help("Client connections established to a backend since start.")
+                .callback(cb -> cb.call(sum(pool, BackendStats::connections)))
+                .register(registry);
+        CounterWithCallback.builder().name("loom_backend_connect_failures")
+                .help("Client connections a backend refused or did not accept in time.")
+                .callback(cb -> cb.call(sum(pool, BackendStats::connectFailures)))
+                .register(registry);
+        CounterWithCallback.builder().name("loom_connections_rejected")
+                .help("Clients turned away, by reason.")
+                .labelNames("reason")
+                .callback(cb -> cb.call(balancer.unservedClients(), "no_backend_available"))
+                .register(registry);
+        CounterWithCallback.builder().name("loom_max_connections_waits")
+                .help("Times accepting waited because --max-connections was reached.")
+                .callback(cb -> cb.call(balancer.maxConnectionWaits()))
+                .register(registry);
+        GaugeWithCallback.builder().name("loom_threads_live")
+                .help("Connection, pipe and probe virtual threads alive now.")
+                .callback(cb -> cb.call(balancer.liveThreads()))
+                .register(registry);
+
+        if (perBackend) {
+            perBackendMetrics(pool, backends);
+        }
+        balancer.prober().ifPresent(prober -> {
+            Counter checks = Counter.builder().name("loom_health_checks")
+                    .help("Health-check probes, by result.")
+                    .labelNames("result")
+                    .register(registry);
+            Histogram latency = Histogram.builder().name("loom_health_check_duration_seconds")
+                    .help("How long health-check probes took, failures included.")
+                    .unit(Unit.SECONDS)
+                    .classicUpperBounds(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5)
+                    .register(registry);
+            prober.observe((ok, nanos) -> {
+                checks.labelValues(ok ? "success" : "failure").inc();
+                latency.observe(nanos / 1e9);
+            });
+        });
+        JvmMetrics.builder().register(registry);
+    }
+
+    PrometheusRegistry registry() {
+        return registry;
+    }
+
+    private void perBackendMetrics(BackendPool pool, List<Backend> backends) {
+        GaugeWithCallback.builder().name("loom_backend_up")
+                .help("1 if the backend is UP (whether or not it is draining), else 0.")
+                .labelNames("backend")
+                .callback(cb -> backends.forEach(b -> cb.call(pool.isUp(b) ? 1 : 0, b.toString())))
+                .register(registry);
+        GaugeWithCallback.builder().name("loom_backend_connections_active")
+                .help("Client connections open to the backend now.")
+                .labelNames("backend")
+                .callback(cb -> backends.forEach(b -> cb.call(pool.connections().active(b), b.toString())))
+                .register(registry);
+        CounterWithCallback.builder().name("loom_backend_connections")
+                .help("Client connections established to the backend since start.")
+                .labelNames("backend")
+                .callback(cb -> backends.forEach(b -> cb.call(pool.statsOf(b).connections(), b.toString())))
+                .register(registry);
+        CounterWithCallback.builder().name("loom_backend_connect_failures_by_backend")
+                .help("Client connections the backend refused or did not accept in time.")
+                .labelNames("backend")
+                .callback(cb -> backends.forEach(b -> cb.call(pool.statsOf(b).connectFailures(), b.toString())))
+                .register(registry);
+    }
+
+    private static double sum(BackendPool pool, ToDoubleFunction<BackendStats> field) {
+        double total = 0;
+        for (Backend backend : pool.backends()) {
+            total += field.applyAsDouble(pool.statsOf(backend));
+        }
+        return total;
+    }
+}

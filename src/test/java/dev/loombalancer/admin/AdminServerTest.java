@@ -1,0 +1,132 @@
+package dev.loombalancer.admin;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import dev.loombalancer.health.HealthCheckConfig;
+import dev.loombalancer.server.Balancer;
+import dev.loombalancer.testing.Ports;
+import dev.loombalancer.testing.RunningBalancer;
+import dev.loombalancer.testing.TestBackend;
+import dev.loombalancer.testing.TestClient;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The admin endpoint: metrics, status, health, and draining a backend. */
+class AdminServerTest {
+
+    private static final InetSocketAddress ADMIN = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    private static final HealthCheckConfig FAST = new HealthCheckConfig(Duration.ofMillis(100), Duration.ofMillis(500), 2, 3);
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @AfterEach
+    void closeClient() {
+        http.close();
+    }
+
+    private HttpResponse<String> send(Balancer balancer, String method, String path) throws Exception {
+        InetSocketAddress admin = balancer.adminAddress().orElseThrow();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.getPort() + path))
+                .timeout(Duration.ofSeconds(10))
+                .method(method, HttpRequest.BodyPublishers.noBody()).build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** /metrics speaks Prometheus's text format, with per-backend series and JVM basics. */
+    @Test
+    void metrics() throws Exception {
+        try (TestBackend b1 = TestBackend.hello("B1");
+             Balancer balancer = RunningBalancer.start(c -> c.withAdmin(ADMIN).withHealth(FAST), b1.address())) {
+            assertEquals("B1", TestClient.backendOf(balancer.localAddress(), null));
+            await().until(() -> send(balancer, "GET", "/metrics").body().contains("loom_health_checks_total{result=\"success\"}"));
+            String metrics = send(balancer, "GET", "/metrics").body();
+            String backend = "backend=\"127.0.0.1:" + b1.address().getPort() + "\"";
+            for (String expected : List.of("loom_connections_active ", "loom_backends{state=\"up\"} 1",
+                    "loom_bytes_total{direction=\"up\"} 3", "loom_bytes_total{direction=\"down\"} 18",
+                    "loom_connections_total 1", "loom_backend_up{" + backend + "} 1",
+                    "loom_backend_connections_total{" + backend + "} 1", "loom_health_check_duration_seconds_bucket",
+                    "loom_connections_rejected_total{reason=\"no_backend_available\"} 0", "jvm_threads_current")) {
+                assertTrue(metrics.contains(expected), expected + " in:\n" + metrics);
+            }
+        }
+    }
+
+    /** /status is JSON with the balancer and each backend; /healthz follows the backends' state. */
+    @Test
+    void statusAndHealthz() throws Exception {
+        try (TestBackend b1 = TestBackend.hello("B1")) {
+            InetSocketAddress dead = Ports.refusing();
+            try (Balancer balancer = RunningBalancer.start(c -> c.withAdmin(ADMIN).withHealth(FAST), b1.address(), dead)) {
+                await().until(() -> balancer.pool().up().size() == 1);
+                HttpResponse<String> status = send(balancer, "GET", "/status");
+                assertEquals(200, status.statusCode());
+                assertEquals("application/json", status.headers().firstValue("Content-Type").orElseThrow());
+                Map<String, Object> json = JSON.std.mapFrom(status.body());
+                assertEquals("round-robin", json.get("strategy"));
+                assertEquals(1, json.get("backendsUp"));
+                List<?> backends = (List<?>) json.get("backends");
+                assertEquals("UP", ((Map<?, ?>) backends.get(0)).get("state"));
+                assertEquals("DOWN", ((Map<?, ?>) backends.get(1)).get("state"));
+                assertEquals("connection refused", ((Map<?, ?>) backends.get(1)).get("lastHealthResult"));
+
+                assertEquals(200, send(balancer, "GET", "/healthz").statusCode());
+                b1.kill();
+                await().until(() -> send(balancer, "GET", "/healthz").statusCode() == 503);
+            }
+        }
+    }
+
+    /** A drained backend gets no new connections while its open one goes on; enable brings it back. */
+    @Test
+    void drainAndEnable() throws Exception {
+        try (TestBackend b1 = TestBackend.hello("B1");
+             TestBackend b2 = TestBackend.hello("B2");
+             Balancer balancer = RunningBalancer.start(c -> c.withAdmin(ADMIN).withHealth(HealthCheckConfig.OFF),
+                     b1.address(), b2.address());
+             TestClient open = new TestClient(balancer.localAddress())) {
+            assertEquals("B1", open.backendName("before"));
+            String b1Path = "/backends/127.0.0.1:" + b1.address().getPort();
+
+            HttpResponse<String> drained = send(balancer, "POST", b1Path + "/drain");
+            assertEquals(200, drained.statusCode(), drained.body());
+            assertEquals("DRAINING", JSON.std.mapFrom(drained.body()).get("state"));
+            for (int i = 0; i < 4; i++) {
+                assertEquals("B2", TestClient.backendOf(balancer.localAddress(), null));
+            }
+            assertEquals("B1", open.backendName("still served"), "open connections finish");
+
+            assertEquals(200, send(balancer, "POST", b1Path + "/enable").statusCode());
+            List<String> after = List.of(TestClient.backendOf(balancer.localAddress(), null),
+                    TestClient.backendOf(balancer.localAddress(), null));
+            assertTrue(after.contains("B1"), "enabled again: " + after);
+        }
+    }
+
+    /** Unknown backends, bad addresses, paths and methods get clear errors, not stack traces. */
+    @Test
+    void errors() throws Exception {
+        try (TestBackend b1 = TestBackend.hello("B1");
+             Balancer balancer = RunningBalancer.start(c -> c.withAdmin(ADMIN).withHealth(HealthCheckConfig.OFF), b1.address())) {
+            HttpResponse<String> unknown = send(balancer, "POST", "/backends/127.0.0.1:1/drain");
+            assertEquals(404, unknown.statusCode());
+            assertTrue(unknown.body().contains("no backend 127.0.0.1:1 in this balancer"), unknown.body());
+            assertEquals(400, send(balancer, "POST", "/backends/127.0.0.1:99999/drain").statusCode());
+            assertEquals(405, send(balancer, "GET", "/backends/127.0.0.1:" + b1.address().getPort() + "/drain").statusCode());
+            assertEquals(405, send(balancer, "POST", "/status").statusCode());
+            assertEquals(404, send(balancer, "GET", "/backends/127.0.0.1:1/reboot").statusCode());
+            assertEquals(404, send(balancer, "GET", "/nothing-here").statusCode());
+        }
+    }
+}
