@@ -18,7 +18,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.AutoComplete;
 import picocli.CommandLine.Command;
+import picocli.codegen.docgen.manpage.ManPageGenerator;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -31,6 +33,8 @@ import picocli.CommandLine.Spec;
         sortOptions = false,
         usageHelpWidth = 100,
         usageHelpAutoWidth = true,
+        // Hidden helpers: a bash/zsh completion script, and the man page (AsciiDoc).
+        subcommands = {AutoComplete.GenerateCompletion.class, ManPageGenerator.class},
         description = {
             "A layer-4 TCP load balancer on Java virtual threads.",
             "Accepts clients on the listen address and pipes each one's bytes to a backend chosen by "

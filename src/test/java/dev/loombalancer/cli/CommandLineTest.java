@@ -149,6 +149,20 @@ class CommandLineTest {
         assertEquals(Strategy.LEAST_CONNECTIONS, parse("@examples/loom-balancer.args").strategy());
     }
 
+    /** picocli generates the bash/zsh completion script and the man page from the command itself. */
+    @Test
+    void completionAndManPage(@TempDir Path dir) throws Exception {
+        Run completion = run("generate-completion");
+        assertEquals(0, completion.exitCode(), completion.err());
+        assertTrue(completion.out().contains("complete -F _complete_loom-balancer"), completion.out());
+        assertTrue(completion.out().contains("least-connections"), "strategy names are completed");
+
+        assertEquals(0, run("gen-manpage", "--outdir", dir.toString()).exitCode());
+        String page = Files.readString(dir.resolve("loom-balancer.adoc"));
+        assertTrue(page.contains(":doctype: manpage"), page);
+        assertTrue(page.contains("--max-connections"), page);
+    }
+
     /** Each bad input is a usage error (exit 2) explained in one line that names the problem. */
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource(delimiter = '|', value = {
