@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -53,6 +54,11 @@ class AdminServerTest {
             await().until(() -> send(balancer, "GET", "/metrics").body().contains("loom_health_checks_total{result=\"success\"}"));
             String metrics = send(balancer, "GET", "/metrics").body();
             String backend = "backend=\"127.0.0.1:" + b1.address().getPort() + "\"";
+            // Prometheus text format: comments, or "name{labels} value".
+            Pattern sample = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*(\\{.*})? (-?[0-9.eE+-]+|[+-]Inf|NaN)( [0-9]+)?");
+            for (String line : metrics.split("\n")) {
+                assertTrue(line.isEmpty() || line.startsWith("#") || sample.matcher(line).matches(), "not Prometheus text: " + line);
+            }
             for (String expected : List.of("loom_connections_active ", "loom_backends{state=\"up\"} 1",
                     "loom_bytes_total{direction=\"up\"} 3", "loom_bytes_total{direction=\"down\"} 18",
                     "loom_connections_total 1", "loom_backend_up{" + backend + "} 1",
