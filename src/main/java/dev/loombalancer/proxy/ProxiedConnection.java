@@ -16,11 +16,12 @@ import org.tinylog.TaggedLogger;
 
 /**
  * The life of one client connection, run on its own virtual thread: connect to a backend,
- * pipe both directions on two more virtual threads, and clean up whatever happens.
+ * pipe both directions (this thread copies client to backend, a forked one the other
+ * way), write the access-log line, and clean up whatever happens.
  *
  * <p>Cleanup is structural rather than hand-written per failure path: both sockets, the
- * connection count and the two pipe threads are try-with-resources, and the
- * {@link StructuredScope} guarantees that neither pipe outlives this method.
+ * connection count and the forked pipe thread are try-with-resources, and the
+ * {@link StructuredScope} guarantees that no pipe outlives this method.
  */
 public final class ProxiedConnection implements Runnable {
 

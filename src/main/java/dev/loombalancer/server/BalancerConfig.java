@@ -64,48 +64,85 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
 
     /** A configuration with every default: round-robin, health checks every 2s, no idle timeout. */
     public static BalancerConfig of(InetSocketAddress listen, List<Backend> backends) {
-        return new BalancerConfig(listen, backends, DEFAULT_CONNECT_TIMEOUT, DEFAULT_BACKLOG, Strategy.ROUND_ROBIN,
-                HealthCheckConfig.DEFAULT, StickyTable.Limits.DEFAULT, null, WhenUnavailable.CLOSE, 0,
-                DEFAULT_DRAIN_TIMEOUT, null);
+        return builder(listen, backends).build();
     }
 
-    public BalancerConfig withConnectTimeout(Duration value) {
-        return new BalancerConfig(listen, backends, value, backlog, strategy, health, sticky, idleTimeout,
-                whenUnavailable, maxConnections, drainTimeout, admin);
+    /** Starts from the defaults; set what differs, then {@link Builder#build()}. */
+    public static Builder builder(InetSocketAddress listen, List<Backend> backends) {
+        return new Builder(listen, backends);
     }
 
-    public BalancerConfig withStrategy(Strategy value) {
-        return new BalancerConfig(listen, backends, connectTimeout, backlog, value, health, sticky, idleTimeout,
-                whenUnavailable, maxConnections, drainTimeout, admin);
-    }
+    /**
+     * The defaults plus whatever is set, for tests and embedders; the command line builds
+     * its configuration from its options directly.
+     */
+    public static final class Builder {
+        private final InetSocketAddress listen;
+        private final List<Backend> backends;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private int backlog = DEFAULT_BACKLOG;
+        private Strategy strategy = Strategy.ROUND_ROBIN;
+        private HealthCheckConfig health = HealthCheckConfig.DEFAULT;
+        private StickyTable.Limits sticky = StickyTable.Limits.DEFAULT;
+        private Duration idleTimeout;
+        private WhenUnavailable whenUnavailable = WhenUnavailable.CLOSE;
+        private int maxConnections;
+        private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
+        private InetSocketAddress admin;
 
-    public BalancerConfig withHealth(HealthCheckConfig value) {
-        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, value, sticky, idleTimeout,
-                whenUnavailable, maxConnections, drainTimeout, admin);
-    }
+        private Builder(InetSocketAddress listen, List<Backend> backends) {
+            this.listen = listen;
+            this.backends = backends;
+        }
 
-    public BalancerConfig withSticky(StickyTable.Limits value) {
-        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, value, idleTimeout,
-                whenUnavailable, maxConnections, drainTimeout, admin);
-    }
+        public Builder connectTimeout(Duration value) {
+            connectTimeout = value;
+            return this;
+        }
 
-    public BalancerConfig withIdleTimeout(Duration value) {
-        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, value,
-                whenUnavailable, maxConnections, drainTimeout, admin);
-    }
+        public Builder strategy(Strategy value) {
+            strategy = value;
+            return this;
+        }
 
-    public BalancerConfig withMaxConnections(int value) {
-        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, idleTimeout,
-                whenUnavailable, value, drainTimeout, admin);
-    }
+        public Builder health(HealthCheckConfig value) {
+            health = value;
+            return this;
+        }
 
-    public BalancerConfig withAdmin(InetSocketAddress value) {
-        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, idleTimeout,
-                whenUnavailable, maxConnections, drainTimeout, value);
-    }
+        public Builder sticky(StickyTable.Limits value) {
+            sticky = value;
+            return this;
+        }
 
-    public BalancerConfig withWhenUnavailable(WhenUnavailable value) {
-        return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, idleTimeout,
-                value, maxConnections, drainTimeout, admin);
+        public Builder idleTimeout(Duration value) {
+            idleTimeout = value;
+            return this;
+        }
+
+        public Builder whenUnavailable(WhenUnavailable value) {
+            whenUnavailable = value;
+            return this;
+        }
+
+        public Builder maxConnections(int value) {
+            maxConnections = value;
+            return this;
+        }
+
+        public Builder drainTimeout(Duration value) {
+            drainTimeout = value;
+            return this;
+        }
+
+        public Builder admin(InetSocketAddress value) {
+            admin = value;
+            return this;
+        }
+
+        public BalancerConfig build() {
+            return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, idleTimeout,
+                    whenUnavailable, maxConnections, drainTimeout, admin);
+        }
     }
 }

@@ -49,7 +49,7 @@ class AdminServerTest {
     @Test
     void metrics() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1");
-             Balancer balancer = RunningBalancer.start(c -> c.withAdmin(ADMIN).withHealth(FAST), b1.address())) {
+             Balancer balancer = RunningBalancer.start(c -> c.admin(ADMIN).health(FAST), b1.address())) {
             assertEquals("B1", TestClient.backendOf(balancer.localAddress(), null));
             await().until(() -> send(balancer, "GET", "/metrics").body().contains("loom_health_checks_total{result=\"success\"}"));
             String metrics = send(balancer, "GET", "/metrics").body();
@@ -74,7 +74,7 @@ class AdminServerTest {
     void statusAndHealthz() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1")) {
             InetSocketAddress dead = Ports.refusing();
-            try (Balancer balancer = RunningBalancer.start(c -> c.withAdmin(ADMIN).withHealth(FAST), b1.address(), dead)) {
+            try (Balancer balancer = RunningBalancer.start(c -> c.admin(ADMIN).health(FAST), b1.address(), dead)) {
                 await().until(() -> balancer.pool().up().size() == 1);
                 HttpResponse<String> status = send(balancer, "GET", "/status");
                 assertEquals(200, status.statusCode());
@@ -99,7 +99,7 @@ class AdminServerTest {
     void drainAndEnable() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1");
              TestBackend b2 = TestBackend.hello("B2");
-             Balancer balancer = RunningBalancer.start(c -> c.withAdmin(ADMIN).withHealth(HealthCheckConfig.OFF),
+             Balancer balancer = RunningBalancer.start(c -> c.admin(ADMIN).health(HealthCheckConfig.OFF),
                      b1.address(), b2.address());
              TestClient open = new TestClient(balancer.localAddress())) {
             assertEquals("B1", open.backendName("before"));
@@ -124,7 +124,7 @@ class AdminServerTest {
     @Test
     void errors() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1");
-             Balancer balancer = RunningBalancer.start(c -> c.withAdmin(ADMIN).withHealth(HealthCheckConfig.OFF), b1.address())) {
+             Balancer balancer = RunningBalancer.start(c -> c.admin(ADMIN).health(HealthCheckConfig.OFF), b1.address())) {
             HttpResponse<String> unknown = send(balancer, "POST", "/backends/127.0.0.1:1/drain");
             assertEquals(404, unknown.statusCode());
             assertTrue(unknown.body().contains("no backend 127.0.0.1:1 in this balancer"), unknown.body());

@@ -40,7 +40,7 @@ class HealthCheckTest {
         try (TestBackend b1 = TestBackend.hello("B1");
              TestBackend b2 = TestBackend.hello("B2")) {
             InetSocketAddress b2Address = b2.address();
-            try (Balancer balancer = RunningBalancer.start(c -> c.withHealth(FAST), b1.address(), b2Address)) {
+            try (Balancer balancer = RunningBalancer.start(c -> c.health(FAST), b1.address(), b2Address)) {
                 Backend second = new Backend(b2Address);
                 await().until(() -> rounds(balancer) >= 2);
                 assertTrue(balancer.pool().isUp(second));
@@ -74,7 +74,7 @@ class HealthCheckTest {
         try (Ports.BlackHole hole = new Ports.BlackHole();
              TestBackend live = TestBackend.hello("B1")) {
             Backend liveBackend = new Backend(live.address());
-            try (Balancer balancer = RunningBalancer.start(c -> c.withHealth(slowTimeout), hole.address(), live.address())) {
+            try (Balancer balancer = RunningBalancer.start(c -> c.health(slowTimeout), hole.address(), live.address())) {
                 await().until(() -> rounds(balancer) >= 3);
                 live.kill();
                 await().atMost(Duration.ofSeconds(3)).until(() -> !balancer.pool().isUp(liveBackend));
@@ -90,7 +90,7 @@ class HealthCheckTest {
         try (TestBackend b1 = TestBackend.hello("B1");
              TestBackend b2 = TestBackend.hello("B2")) {
             Backend second = new Backend(b2.address());
-            try (Balancer balancer = RunningBalancer.start(c -> c.withHealth(rareProbes), b1.address(), b2.address())) {
+            try (Balancer balancer = RunningBalancer.start(c -> c.health(rareProbes), b1.address(), b2.address())) {
                 await().until(() -> balancer.pool().healthOf(second).status().checked());
                 b2.kill();
                 for (int i = 0; i < 6; i++) {
@@ -107,7 +107,7 @@ class HealthCheckTest {
     void checksOffMeansNoProbes() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1")) {
             InetSocketAddress refusing = Ports.refusing();
-            try (Balancer balancer = RunningBalancer.start(c -> c.withHealth(HealthCheckConfig.OFF), b1.address(), refusing)) {
+            try (Balancer balancer = RunningBalancer.start(c -> c.health(HealthCheckConfig.OFF), b1.address(), refusing)) {
                 for (int i = 0; i < 4; i++) {
                     assertEquals("Hello from B1", reply(balancer));
                 }

@@ -29,7 +29,7 @@ class IdleTimeoutTest {
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
         AtomicInteger ticks = new AtomicInteger();
         try (TestBackend backend = TestBackend.hello("B1");
-             Balancer balancer = RunningBalancer.start(c -> c.withIdleTimeout(IDLE).withHealth(HealthCheckConfig.OFF),
+             Balancer balancer = RunningBalancer.start(c -> c.idleTimeout(IDLE).health(HealthCheckConfig.OFF),
                      backend.address());
              TestClient idle = new TestClient(balancer.localAddress());
              TestClient chatty = new TestClient(balancer.localAddress())) {

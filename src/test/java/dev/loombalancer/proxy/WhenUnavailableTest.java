@@ -18,7 +18,7 @@ class WhenUnavailableTest {
     /** http-502: an HTTP client that already sent its request reads a complete 502 response. */
     @Test
     void http502AnswersBadGateway() throws Exception {
-        try (Balancer balancer = RunningBalancer.start(c -> c.withWhenUnavailable(WhenUnavailable.HTTP_502),
+        try (Balancer balancer = RunningBalancer.start(c -> c.whenUnavailable(WhenUnavailable.HTTP_502),
                 Ports.refusing(), Ports.refusing());
              Socket client = new Socket()) {
             client.connect(balancer.localAddress(), TestClient.READ_TIMEOUT_MILLIS);

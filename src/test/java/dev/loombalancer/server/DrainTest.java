@@ -61,7 +61,7 @@ class DrainTest {
     @Test
     void maxConnectionsMakesNewClientsWait() throws Exception {
         try (TestBackend backend = TestBackend.hello("B1");
-             Balancer balancer = RunningBalancer.start(c -> c.withMaxConnections(2).withHealth(HealthCheckConfig.OFF), backend.address());
+             Balancer balancer = RunningBalancer.start(c -> c.maxConnections(2).health(HealthCheckConfig.OFF), backend.address());
              TestClient first = new TestClient(balancer.localAddress());
              TestClient second = new TestClient(balancer.localAddress());
              TestClient third = new TestClient(balancer.localAddress())) {

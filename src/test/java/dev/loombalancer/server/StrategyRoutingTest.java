@@ -34,8 +34,8 @@ class StrategyRoutingTest {
     void leastConnectionsAvoidsTheBusyBackend() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1");
              TestBackend b2 = TestBackend.hello("B2");
-             Balancer balancer = RunningBalancer.start(c -> c.withStrategy(Strategy.LEAST_CONNECTIONS)
-                     .withHealth(HealthCheckConfig.OFF), b1.address(), b2.address())) {
+             Balancer balancer = RunningBalancer.start(c -> c.strategy(Strategy.LEAST_CONNECTIONS)
+                     .health(HealthCheckConfig.OFF), b1.address(), b2.address())) {
             Backend second = new Backend(b2.address());
             List<TestClient> held = new ArrayList<>();
             try {
@@ -67,8 +67,8 @@ class StrategyRoutingTest {
         try (TestBackend b1 = TestBackend.hello("B1");
              TestBackend b2 = TestBackend.hello("B2");
              TestBackend b3 = TestBackend.hello("B3");
-             Balancer balancer = RunningBalancer.start(c -> c.withStrategy(Strategy.LEAST_CONNECTIONS)
-                     .withHealth(HealthCheckConfig.OFF), b1.address(), b2.address(), b3.address())) {
+             Balancer balancer = RunningBalancer.start(c -> c.strategy(Strategy.LEAST_CONNECTIONS)
+                     .health(HealthCheckConfig.OFF), b1.address(), b2.address(), b3.address())) {
             Map<String, Integer> shortOnes = new HashMap<>();
             for (int i = 0; i < 30; i++) {
                 shortOnes.merge(TestClient.backendOf(balancer.localAddress(), null), 1, Integer::sum);
@@ -100,7 +100,7 @@ class StrategyRoutingTest {
              TestBackend b2 = TestBackend.hello("B2");
              TestBackend b3 = TestBackend.hello("B3")) {
             List<TestBackend> backends = List.of(b1, b2, b3);
-            try (Balancer balancer = RunningBalancer.start(c -> c.withStrategy(Strategy.STICKY).withHealth(FAST),
+            try (Balancer balancer = RunningBalancer.start(c -> c.strategy(Strategy.STICKY).health(FAST),
                     b1.address(), b2.address(), b3.address())) {
                 InetSocketAddress lb = balancer.localAddress();
                 Map<Integer, String> placed = new HashMap<>();
@@ -135,9 +135,9 @@ class StrategyRoutingTest {
         try (TestBackend b1 = TestBackend.hello("B1");
              TestBackend b2 = TestBackend.hello("B2");
              TestBackend b3 = TestBackend.hello("B3");
-             Balancer one = RunningBalancer.start(c -> c.withStrategy(Strategy.CONSISTENT_HASH),
+             Balancer one = RunningBalancer.start(c -> c.strategy(Strategy.CONSISTENT_HASH),
                      b1.address(), b2.address(), b3.address());
-             Balancer other = RunningBalancer.start(c -> c.withStrategy(Strategy.CONSISTENT_HASH),
+             Balancer other = RunningBalancer.start(c -> c.strategy(Strategy.CONSISTENT_HASH),
                      b3.address(), b1.address(), b2.address())) {
             Map<String, Integer> spread = new HashMap<>();
             for (int n = 2; n <= 31; n++) {

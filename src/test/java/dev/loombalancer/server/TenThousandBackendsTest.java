@@ -38,8 +38,8 @@ class TenThousandBackendsTest {
             backends.add(1_000, new Backend(b1.address()));
             backends.add(5_000, new Backend(b2.address()));
             backends.add(backends.size(), new Backend(b3.address()));
-            BalancerConfig config = BalancerConfig.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), backends)
-                    .withHealth(new HealthCheckConfig(Duration.ofMillis(500), Duration.ofMillis(500), 2, 3));
+            BalancerConfig config = BalancerConfig.builder(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), backends)
+                    .health(new HealthCheckConfig(Duration.ofMillis(500), Duration.ofMillis(500), 2, 3)).build();
             Balancer balancer = Balancer.start(config);
             try (balancer) {
                 assertEquals(10_000, balancer.pool().size());

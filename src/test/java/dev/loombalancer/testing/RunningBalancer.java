@@ -9,7 +9,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
 import java.util.function.UnaryOperator;
 
 /** Starts a balancer on 127.0.0.1 and an ephemeral port in front of the given backends. */
@@ -18,15 +17,13 @@ public final class RunningBalancer {
     private RunningBalancer() {
     }
 
-    /** The default configuration for these backends, listening on an ephemeral loopback port. */
-    public static BalancerConfig config(List<InetSocketAddress> backends) {
-        List<Backend> pool = backends.stream().map(Backend::new).toList();
-        return BalancerConfig.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), pool);
-    }
-
     /** A balancer configured by {@code settings}, applied to the defaults. */
-    public static Balancer start(UnaryOperator<BalancerConfig> settings, InetSocketAddress... backends) throws IOException {
-        return Balancer.start(settings.apply(config(Arrays.asList(backends))));
+    public static Balancer start(UnaryOperator<BalancerConfig.Builder> settings, InetSocketAddress... backends)
+            throws IOException {
+        BalancerConfig.Builder defaults = BalancerConfig.builder(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                Arrays.stream(backends).map(Backend::new).toList());
+        return Balancer.start(settings.apply(defaults).build());
     }
 
     /**
@@ -34,7 +31,7 @@ public final class RunningBalancer {
      * only client connections, never probes.
      */
     public static Balancer start(Duration connectTimeout, InetSocketAddress... backends) throws IOException {
-        return start(c -> c.withConnectTimeout(connectTimeout).withHealth(HealthCheckConfig.OFF), backends);
+        return start(c -> c.connectTimeout(connectTimeout).health(HealthCheckConfig.OFF), backends);
     }
 
     public static Balancer start(InetSocketAddress... backends) throws IOException {
