@@ -12,27 +12,35 @@ final class AddressConverters {
     private AddressConverters() {
     }
 
-    /** {@code --listen [HOST:]PORT}; without a host, every IPv4 interface. */
-    static final class Listen implements ITypeConverter<InetSocketAddress> {
+    /** An address to listen on, {@code [HOST:]PORT}, with a default host. */
+    private abstract static class ListenAddress implements ITypeConverter<InetSocketAddress> {
+        private final String defaultHost;
+
+        ListenAddress(String defaultHost) {
+            this.defaultHost = defaultHost;
+        }
+
         @Override
         public InetSocketAddress convert(String text) {
             try {
-                return HostPort.parseListen(text, "0.0.0.0");
+                return HostPort.parseListen(text, defaultHost);
             } catch (IllegalArgumentException e) {
                 throw new TypeConversionException(e.getMessage());
             }
         }
     }
 
+    /** {@code --listen [HOST:]PORT}; without a host, every IPv4 interface. */
+    static final class Listen extends ListenAddress {
+        Listen() {
+            super("0.0.0.0");
+        }
+    }
+
     /** {@code --admin [HOST:]PORT}; without a host, loopback only: the endpoint has no authentication. */
-    static final class Admin implements ITypeConverter<InetSocketAddress> {
-        @Override
-        public InetSocketAddress convert(String text) {
-            try {
-                return HostPort.parseListen(text, "127.0.0.1");
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
+    static final class Admin extends ListenAddress {
+        Admin() {
+            super("127.0.0.1");
         }
     }
 
