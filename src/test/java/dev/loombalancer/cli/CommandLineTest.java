@@ -163,6 +163,22 @@ class CommandLineTest {
         assertTrue(page.contains("--max-connections"), page);
     }
 
+    /** --admin binds loopback unless a host is given; a taken admin port is one line and exit 1. */
+    @Test
+    void adminAddress() throws Exception {
+        assertNull(parse().admin(), "off by default");
+        assertEquals(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 9900), parse("--admin", "9900").admin());
+        assertEquals(new InetSocketAddress(InetAddress.getByName("::1"), 9900), parse("--admin", "[::1]:9900").admin());
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Run result = run("--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9", "--no-health-check",
+                    "--admin", "127.0.0.1:" + taken.getLocalPort());
+            assertEquals(1, result.exitCode(), result.err());
+            assertEquals(1, result.err().lines().count(), result.err());
+            assertTrue(result.err().startsWith("loom-balancer: cannot serve --admin on 127.0.0.1:" + taken.getLocalPort()
+                    + ": address already in use"), result.err());
+        }
+    }
+
     /** Each bad input is a usage error (exit 2) explained in one line that names the problem. */
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource(delimiter = '|', value = {
