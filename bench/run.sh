@@ -20,9 +20,10 @@ ROUNDS=3 RUN_S=8 BULK_S=5 WARM_S=5 IDLE_CONNS=9000 LAUNCHES=3 MODE=full
 # BENCH_ONLY=idle (or launch, load; comma-separated) runs only those parts: for quick
 # iterations on one figure. The report then shows only what was measured.
 ONLY=${BENCH_ONLY:-launch,idle,load}
-# JVM options for Loom Balancer, e.g. LOOM_JAVA_OPTS=-XX:+UseSerialGC; none by default,
-# which is how `java -jar` users run it.
-LOOM_JAVA_OPTS=${LOOM_JAVA_OPTS:-}
+# JVM options for Loom Balancer. By default the runtime image launcher's own (-Xmn24m,
+# which the README also recommends for java -jar); LOOM_JAVA_OPTS=" " runs the JVM's
+# bare defaults, LOOM_JAVA_OPTS=-XX:+UseSerialGC tries something else.
+LOOM_JAVA_OPTS=${LOOM_JAVA_OPTS:--Xmn24m}
 # Neither proxy writes an access log here (HAProxy logs nothing without a log section):
 # keep only Loom Balancer's untagged lines, not the per-connection "access" ones.
 LOOM_JAVA_OPTS="-Dtinylog.writer.tag=- $LOOM_JAVA_OPTS"
@@ -293,7 +294,7 @@ fi
 HEADER="## Loom Balancer vs HAProxy — $MODE run, $(date -u '+%Y-%m-%d %H:%M UTC')
 
 $(nproc) cores, $(uname -sr), $("$JAVA" -version 2>&1 | head -1), $(haproxy -v | head -1 | cut -d' ' -f1-3), nginx backends, wrk -t2 -c$WRK_CONNS, iperf3.
-Loom Balancer: \`java ${LOOM_JAVA_OPTS:+$LOOM_JAVA_OPTS }-jar $JAR\`${LOOM_JAVA_OPTS:- with default JVM settings}."
+Loom Balancer: \`java $LOOM_JAVA_OPTS -jar $JAR\` (no access log, as HAProxy here)."
 $PY report "$RAW" "bench/results/run-$STAMP.md" "bench/results/run-$STAMP.png" "$HEADER"
 cp "bench/results/run-$STAMP.md" bench/results/latest.md
 cp "bench/results/run-$STAMP.png" bench/results/latest.png
