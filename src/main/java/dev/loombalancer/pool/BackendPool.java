@@ -34,7 +34,9 @@ public final class BackendPool {
     // Bumped after every state change; the cached UP list remembers the version it saw.
     private final AtomicLong version = new AtomicLong();
     private volatile UpList upList;
+    private volatile UpList notDrainingList;
 
+    /** A list derived from the backends' states, and the state version it was built at. */
     private record UpList(long version, List<Backend> backends) {
     }
 
@@ -53,6 +55,7 @@ public final class BackendPool {
         this.connections = new ConnectionCounter(this.backends, this::loadChanged);
         this.upCount = new AtomicInteger(this.backends.size());
         this.upList = new UpList(0, this.backends);
+        this.notDrainingList = new UpList(0, this.backends);
     }
 
     /** A pool whose backends are always UP (no health checking). */
@@ -130,8 +133,16 @@ public final class BackendPool {
         return backendStats;
     }
 
+    /** Every backend an operator has not drained: the fallback when none is UP. Cached like {@link #up()}. */
     private List<Backend> notDraining() {
-        return backends.stream().filter(b -> !healthOf(b).isDraining()).toList();
+        UpList cached = notDrainingList;
+        long current = version.get();
+        if (cached.version() == current) {
+            return cached.backends();
+        }
+        List<Backend> rebuilt = backends.stream().filter(b -> !healthOf(b).isDraining()).toList();
+        notDrainingList = new UpList(current, rebuilt);
+        return rebuilt;
     }
 
     /** The backend's health state: UP or DOWN, its streak, its last result. */
