@@ -92,6 +92,21 @@ class BackendHealthTest {
         assertEquals(backends, untracked.up());
     }
 
+    /** A drained backend leaves selection, also in the none-UP fallback, and comes back when enabled. */
+    @Test
+    void drainedBackendsAreNotSelectable() {
+        List<Backend> backends = List.of(backend(9001), backend(9002));
+        BackendPool pool = new BackendPool(backends, new BackendPool.Health(true, 1, 1));
+        assertTrue(pool.setDraining(backends.get(0), true));
+        assertFalse(pool.setDraining(backends.get(0), true), "already draining");
+        assertTrue(pool.isUp(backends.get(0)), "health is unchanged");
+        assertEquals(List.of(backends.get(1)), pool.up());
+        pool.failed(backends.get(1), "refused");
+        assertEquals(List.of(backends.get(1)), pool.selectable(), "the fallback skips drained backends too");
+        pool.setDraining(backends.get(0), false);
+        assertEquals(List.of(backends.get(0)), pool.up());
+    }
+
     private static Backend backend(int port) {
         return new Backend(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
     }
