@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.tinylog.Logger;
 
 /**
@@ -33,12 +34,8 @@ public final class BackendPool {
     private final AtomicInteger upCount;
     // Bumped after every state change; the cached UP list remembers the version it saw.
     private final AtomicLong version = new AtomicLong();
-    private volatile UpList upList;
-    private volatile UpList notDrainingList;
-
-    /** A list derived from the backends' states, and the state version it was built at. */
-    private record UpList(long version, List<Backend> backends) {
-    }
+    private final StateFilter upList = new StateFilter(this::isSelectable);
+    private final StateFilter notDrainingList = new StateFilter(b -> !healthOf(b).isDraining());
 
     public BackendPool(List<Backend> backends, Health thresholds) {
         if (backends.isEmpty()) {
@@ -54,8 +51,6 @@ public final class BackendPool {
         this.tracked = thresholds.tracked();
         this.connections = new ConnectionCounter(this.backends, this::loadChanged);
         this.upCount = new AtomicInteger(this.backends.size());
-        this.upList = new UpList(0, this.backends);
-        this.notDrainingList = new UpList(0, this.backends);
     }
 
     /** A pool whose backends are always UP (no health checking). */
@@ -74,17 +69,7 @@ public final class BackendPool {
 
     /** The backends that may get new connections now (UP, not draining), in command-line order. */
     public List<Backend> up() {
-        UpList cached = upList;
-        long current = version.get();
-        if (cached.version() == current) {
-            return cached.backends();
-        }
-        // Read the version before the states: a change racing with this rebuild bumps
-        // the version after its state, so the next call rebuilds again instead of keeping
-        // a stale list.
-        List<Backend> rebuilt = backends.stream().filter(this::isSelectable).toList();
-        upList = new UpList(current, rebuilt);
-        return rebuilt;
+        return upList.get();
     }
 
     /**
@@ -126,32 +111,55 @@ public final class BackendPool {
 
     /** Traffic counters of one backend. */
     public BackendStats statsOf(Backend backend) {
-        BackendStats backendStats = stats.get(backend);
-        if (backendStats == null) {
-            throw new IllegalArgumentException("not a backend of this pool: " + backend);
-        }
-        return backendStats;
+        return lookUp(stats, backend);
     }
 
-    /** Every backend an operator has not drained: the fallback when none is UP. Cached like {@link #up()}. */
+    /** Every backend an operator has not drained: the fallback when none is UP. */
     private List<Backend> notDraining() {
-        UpList cached = notDrainingList;
-        long current = version.get();
-        if (cached.version() == current) {
-            return cached.backends();
+        return notDrainingList.get();
+    }
+
+    /**
+     * The backends that pass a test of their state, rebuilt only after a state change:
+     * policies ask once per connection, and states change rarely.
+     */
+    private final class StateFilter {
+        private final Predicate<Backend> test;
+        private volatile Snapshot snapshot = new Snapshot(-1, List.of());
+
+        private record Snapshot(long version, List<Backend> backends) {
         }
-        List<Backend> rebuilt = backends.stream().filter(b -> !healthOf(b).isDraining()).toList();
-        notDrainingList = new UpList(current, rebuilt);
-        return rebuilt;
+
+        StateFilter(Predicate<Backend> test) {
+            this.test = test;
+        }
+
+        List<Backend> get() {
+            Snapshot cached = snapshot;
+            long current = version.get();
+            if (cached.version() == current) {
+                return cached.backends();
+            }
+            // The version is read before the states: a change racing with this rebuild
+            // bumps the version after its state, so the next call rebuilds again instead
+            // of keeping a stale list.
+            List<Backend> rebuilt = backends.stream().filter(test).toList();
+            snapshot = new Snapshot(current, rebuilt);
+            return rebuilt;
+        }
     }
 
     /** The backend's health state: UP or DOWN, its streak, its last result. */
     public BackendHealth healthOf(Backend backend) {
-        BackendHealth state = health.get(backend);
-        if (state == null) {
+        return lookUp(health, backend);
+    }
+
+    private static <T> T lookUp(Map<Backend, T> map, Backend backend) {
+        T value = map.get(backend);
+        if (value == null) {
             throw new IllegalArgumentException("not a backend of this pool: " + backend);
         }
-        return state;
+        return value;
     }
 
     /** Whether failures and successes change backend state (health checking is on). */
