@@ -53,7 +53,7 @@ public final class ProxiedConnection implements Runnable {
     @Override
     public void run() {
         long started = System.nanoTime();
-        String backend = "-";
+        Backend backend = null;
         Pipe up = null;
         Pipe down = null;
         BackendStats stats = null;
@@ -65,7 +65,7 @@ public final class ProxiedConnection implements Runnable {
                 context.whenUnavailable().answer(client);
                 end = "no backend available";
             } else {
-                backend = connected.backend().toString();
+                backend = connected.backend();
                 Activity activity = new Activity();
                 up = new Pipe(client, connected.socket(), activity, "client closed");
                 down = new Pipe(connected.socket(), client, activity, "backend closed");
@@ -82,9 +82,11 @@ public final class ProxiedConnection implements Runnable {
         if (stats != null) {
             stats.addBytes(bytesUp, bytesDown);
         }
-        ACCESS.info("access client={} backend={} up={} down={} ms={} end=\"{}\"", client(), backend,
-                bytesUp, bytesDown,
-                (System.nanoTime() - started) / 1_000_000, end);
+        if (ACCESS.isInfoEnabled()) { // when the access log is routed away, build nothing
+            ACCESS.info("access client={} backend={} up={} down={} ms={} end=\"{}\"", client(),
+                    backend == null ? "-" : backend,
+                    bytesUp, bytesDown, (System.nanoTime() - started) / 1_000_000, end);
+        }
     }
 
     /**
