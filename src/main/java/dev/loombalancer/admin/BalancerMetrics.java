@@ -13,6 +13,7 @@ import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -46,22 +47,13 @@ final class BalancerMetrics {
                 .help("Backends by state: up, down, or draining (drained by the admin API).")
                 .labelNames("state")
                 .callback(cb -> {
-                    int up = 0;
-                    int down = 0;
-                    int draining = 0;
+                    int[] counts = new int[BackendHealth.State.values().length];
                     for (Backend backend : backends) {
-                        BackendHealth health = pool.healthOf(backend);
-                        if (health.isDraining()) {
-                            draining++;
-                        } else if (health.isUp()) {
-                            up++;
-                        } else {
-                            down++;
-                        }
+                        counts[pool.healthOf(backend).state().ordinal()]++;
                     }
-                    cb.call(up, "up");
-                    cb.call(down, "down");
-                    cb.call(draining, "draining");
+                    for (BackendHealth.State state : BackendHealth.State.values()) {
+                        cb.call(counts[state.ordinal()], state.name().toLowerCase(Locale.ROOT));
+                    }
                 })
                 .register(registry);
         CounterWithCallback.builder().name("loom_bytes")

@@ -45,7 +45,7 @@ final class StatusReport {
         BackendStats stats = pool.statsOf(backend);
         Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("address", backend.toString());
-        entry.put("state", state(health));
+        entry.put("state", health.state().name());
         entry.put("activeConnections", pool.connections().active(backend));
         entry.put("totalConnections", stats.connections());
         entry.put("bytesUp", stats.bytesUp());
@@ -53,9 +53,5 @@ final class StatusReport {
         entry.put("connectFailures", stats.connectFailures());
         entry.put("lastHealthResult", health.status().lastResult());
         return entry;
-    }
-
-    static String state(BackendHealth health) {
-        return health.isDraining() ? "DRAINING" : health.isUp() ? "UP" : "DOWN";
     }
 }

@@ -176,15 +176,9 @@ public final class BalancerCommand implements Callable<Integer> {
         try {
             balancer = Balancer.start(config);
         } catch (AdminServer.CannotBind e) {
-            String why = SocketErrors.describe(e);
-            spec.commandLine().getErr().println(Main.NAME + ": cannot serve --admin on " + HostPort.format(e.address())
-                    + ": " + why + hint(why).replace("--listen", "--admin"));
-            return EXIT_CANNOT_START;
+            return cannotBind("cannot serve --admin on ", e.address(), "--admin", e);
         } catch (IOException e) {
-            String why = SocketErrors.describe(e);
-            spec.commandLine().getErr().println(Main.NAME + ": cannot listen on " + HostPort.format(config.listen())
-                    + ": " + why + hint(why));
-            return EXIT_CANNOT_START;
+            return cannotBind("cannot listen on ", config.listen(), "--listen", e);
         }
         StopSignals.install(() -> balancer.drain(config.drainTimeout()), balancer::close);
         balancer.awaitStop();
@@ -209,13 +203,21 @@ public final class BalancerCommand implements Callable<Integer> {
         return all;
     }
 
-    /** What the user can do about a failed bind, given why it failed. */
-    private static String hint(String why) {
+    /** Reports a failed bind in one line, with what the user can do about it; returns the exit code. */
+    private int cannotBind(String what, InetSocketAddress address, String option, IOException e) {
+        String why = SocketErrors.describe(e);
+        spec.commandLine().getErr().println(Main.NAME + ": " + what + HostPort.format(address) + ": " + why
+                + hint(why, option));
+        return EXIT_CANNOT_START;
+    }
+
+    /** What the user can do about a failed bind of {@code option}'s address, given why it failed. */
+    private static String hint(String why, String option) {
         if (why.contains("in use")) {
-            return " \u2014 stop the process using it or choose another port with --listen";
+            return " \u2014 stop the process using it or choose another port with " + option;
         }
         if (why.contains("permission denied")) {
-            return " \u2014 ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a higher port with --listen";
+            return " \u2014 ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a higher port with " + option;
         }
         if (why.contains("assign requested address")) {
             return " \u2014 that address is not on this machine; use one of its addresses or 0.0.0.0";

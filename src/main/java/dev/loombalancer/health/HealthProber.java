@@ -5,9 +5,10 @@ import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
 import java.io.IOException;
+import java.net.Proxy;
 import java.net.Socket;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -39,8 +40,9 @@ public final class HealthProber implements AutoCloseable {
     private final HealthCheckConfig config;
     private final int timeoutMillis;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
-    private final Set<Backend> probing = ConcurrentHashMap.newKeySet();
-    private final Set<Thread> probes = ConcurrentHashMap.newKeySet();
+    // The probe running for each backend: at most one, so a slow backend is skipped, not
+    // probed twice. Only the scheduler adds, so checking and then putting cannot race.
+    private final Map<Backend, Thread> probes = new ConcurrentHashMap<>();
     private final CountDownLatch closing = new CountDownLatch(1);
     private final AtomicLong rounds = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
@@ -107,26 +109,20 @@ public final class HealthProber implements AutoCloseable {
     /** Starts a probe for every backend that is not still being probed from an earlier round. */
     private void startRound() throws InterruptedException {
         for (Backend backend : pool.backends()) {
-            if (!probing.add(backend)) {
+            if (probes.containsKey(backend)) {
                 skipped.incrementAndGet();
                 continue;
             }
-            try {
-                inFlight.acquire();
-            } catch (InterruptedException e) {
-                probing.remove(backend); // closing: this probe never started
-                throw e;
-            }
+            inFlight.acquire();
             Thread probe = Thread.ofVirtual().name("loom-probe").unstarted(() -> {
                 try {
                     probe(backend);
                 } finally {
-                    probes.remove(Thread.currentThread());
-                    probing.remove(backend);
+                    probes.remove(backend);
                     inFlight.release();
                 }
             });
-            probes.add(probe);
+            probes.put(backend, probe);
             probe.start();
         }
     }
@@ -134,7 +130,7 @@ public final class HealthProber implements AutoCloseable {
     /** One TCP connect; success is a completed handshake, as in HAProxy's plain {@code check}. */
     private void probe(Backend backend) {
         long started = System.nanoTime();
-        try (Socket socket = new Socket()) {
+        try (Socket socket = new Socket(Proxy.NO_PROXY)) { // a plain socket: see BackendConnector
             socket.connect(backend.address(), timeoutMillis);
             // Close with a reset rather than a FIN: we close first, and a FIN would leave a
             // TIME_WAIT socket behind per probe (HAProxy's checks do the same).
@@ -161,7 +157,7 @@ public final class HealthProber implements AutoCloseable {
         closing.countDown();
         scheduler.interrupt();
         Uninterruptibly.join(scheduler);
-        for (Thread probe : List.copyOf(probes)) {
+        for (Thread probe : List.copyOf(probes.values())) {
             probe.interrupt();
             Uninterruptibly.join(probe);
         }

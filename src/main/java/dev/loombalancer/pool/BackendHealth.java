@@ -34,6 +34,9 @@ public final class BackendHealth {
         }
     }
 
+    /** What an operator sees: health, unless an operator drained the backend. */
+    public enum State { UP, DOWN, DRAINING }
+
     /** A change of state, for the one reporter that caused it to log. */
     public record Transition(Status before, Status after) {
     }
@@ -59,6 +62,10 @@ public final class BackendHealth {
     /** UP and not drained by an operator: may get new connections. */
     public boolean isSelectable() {
         return !draining && status.get().up();
+    }
+
+    public State state() {
+        return draining ? State.DRAINING : isUp() ? State.UP : State.DOWN;
     }
 
     public boolean isDraining() {

@@ -26,8 +26,8 @@ public final class BackendPool {
     }
 
     private final List<Backend> backends;
-    private final Map<Backend, BackendHealth> health = new HashMap<>();
-    private final Map<Backend, BackendStats> stats = new HashMap<>();
+    // One entry per backend, so a connection looks its backend up once for both.
+    private final Map<Backend, Entry> entries = new HashMap<>();
     private final boolean tracked;
     private final ConnectionCounter connections;
     private final List<PoolListener> listeners = new CopyOnWriteArrayList<>();
@@ -42,10 +42,10 @@ public final class BackendPool {
             throw new IllegalArgumentException("a backend pool needs at least one backend");
         }
         for (Backend backend : backends) {
-            if (health.put(backend, new BackendHealth(thresholds.rise(), thresholds.fall())) != null) {
+            Entry entry = new Entry(new BackendHealth(thresholds.rise(), thresholds.fall()), new BackendStats());
+            if (entries.put(backend, entry) != null) {
                 throw new IllegalArgumentException("backend " + backend + " is listed twice");
             }
-            stats.put(backend, new BackendStats());
         }
         this.backends = List.copyOf(backends);
         this.tracked = thresholds.tracked();
@@ -111,7 +111,7 @@ public final class BackendPool {
 
     /** Traffic counters of one backend. */
     public BackendStats statsOf(Backend backend) {
-        return lookUp(stats, backend);
+        return entryOf(backend).stats();
     }
 
     /** Every backend an operator has not drained: the fallback when none is UP. */
@@ -151,15 +151,18 @@ public final class BackendPool {
 
     /** The backend's health state: UP or DOWN, its streak, its last result. */
     public BackendHealth healthOf(Backend backend) {
-        return lookUp(health, backend);
+        return entryOf(backend).health();
     }
 
-    private static <T> T lookUp(Map<Backend, T> map, Backend backend) {
-        T value = map.get(backend);
-        if (value == null) {
+    private record Entry(BackendHealth health, BackendStats stats) {
+    }
+
+    private Entry entryOf(Backend backend) {
+        Entry entry = entries.get(backend);
+        if (entry == null) {
             throw new IllegalArgumentException("not a backend of this pool: " + backend);
         }
-        return value;
+        return entry;
     }
 
     /** Whether failures and successes change backend state (health checking is on). */
@@ -184,16 +187,26 @@ public final class BackendPool {
     }
 
     /**
-     * Records that a client connection to the backend succeeded. A backend already known
-     * to be healthy learns nothing from it, so the common case changes no state at all.
+     * Records a client connection established to the backend, and returns the backend's
+     * stats for the connection to add its bytes to. A backend already known to be healthy
+     * learns nothing from it, so the common case changes no state at all.
      */
-    public void connectedTo(Backend backend) {
+    public BackendStats connectedTo(Backend backend) {
+        Entry entry = entryOf(backend);
+        entry.stats().connected();
         if (tracked) {
-            BackendHealth.Status status = healthOf(backend).status();
+            BackendHealth.Status status = entry.health().status();
             if (!status.up() || !status.checked() || status.failures() > 0) {
                 succeeded(backend, "client connection succeeded");
             }
         }
+        return entry.stats();
+    }
+
+    /** Records a client connection the backend refused or did not accept in time. */
+    public void connectFailed(Backend backend, String why) {
+        entryOf(backend).stats().connectFailed();
+        failed(backend, why + " on a client connection");
     }
 
     /** Records a failed probe or client connection; {@code result} says what failed. */

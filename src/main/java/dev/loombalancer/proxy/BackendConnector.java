@@ -63,10 +63,7 @@ public final class BackendConnector {
             try {
                 socket.setTcpNoDelay(true);
                 socket.connect(backend.address(), connectTimeoutMillis);
-                pool.connectedTo(backend);
-                BackendStats stats = pool.statsOf(backend);
-                stats.connected();
-                return new Connected(backend, socket, lease, stats);
+                return new Connected(backend, socket, lease, pool.connectedTo(backend));
             } catch (IOException e) {
                 lease.close();
                 Closer.closeQuietly(socket);
@@ -74,8 +71,7 @@ public final class BackendConnector {
                     throw new InterruptedException("stopped while connecting to " + backend);
                 }
                 String why = SocketErrors.describe(e);
-                pool.statsOf(backend).connectFailed();
-                pool.failed(backend, why + " on a client connection");
+                pool.connectFailed(backend, why);
                 Logger.warn("backend {} failed for client {}: {}; trying the next backend",
                         backend, HostPort.format(client), why);
             }
