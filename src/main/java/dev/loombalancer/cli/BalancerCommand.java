@@ -1,6 +1,8 @@
 package dev.loombalancer.cli;
 
 import dev.loombalancer.admin.AdminServer;
+import dev.loombalancer.admission.AdmissionRules;
+import dev.loombalancer.admission.Cidr;
 import dev.loombalancer.health.HealthCheckConfig;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
@@ -82,6 +84,11 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "is tried: 500ms, 2s, 1m; a bare number is milliseconds (default: ${DEFAULT-VALUE}).")
     Duration connectTimeout;
 
+    @Option(names = "--retries", paramLabel = "N", defaultValue = "" + BalancerConfig.DEFAULT_RETRIES,
+            description = "How many more backends a client may try when one refuses or times out, so a client "
+                    + "waits at most (1 + N) x --connect-timeout (HAProxy's retries; default: ${DEFAULT-VALUE}).")
+    int retries;
+
     @Option(names = "--backlog", paramLabel = "N", defaultValue = "" + BalancerConfig.DEFAULT_BACKLOG,
             description = "Connections the kernel may queue before we accept them; capped by "
                     + "net.core.somaxconn (default: ${DEFAULT-VALUE}).")
@@ -143,8 +150,20 @@ public final class BalancerCommand implements Callable<Integer> {
 
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "0",
             description = "Client connections at most at once; beyond that, new clients wait in the listen "
-                    + "backlog until one ends (HAProxy's maxconn). 0: no limit (default: ${DEFAULT-VALUE}).")
+                    + "backlog until one ends (HAProxy's maxconn). 0: as many as the open-file limit "
+                    + "(ulimit -n) can hold, two files per connection (default: ${DEFAULT-VALUE}).")
     int maxConnections;
+
+    @Option(names = "--max-connections-per-client", paramLabel = "N", defaultValue = "0",
+            description = "Connections one client address may hold at once; more are closed at accept and "
+                    + "counted in the metrics. 0: no limit (default: ${DEFAULT-VALUE}).")
+    int maxConnectionsPerClient;
+
+    @Option(names = "--allow", paramLabel = "CIDR", split = ",", converter = CidrConverter.class,
+            description = "Proxy only clients from this network, such as 10.0.0.0/8 or 2001:db8::/32 (a bare "
+                    + "address is one host); repeat or separate with commas. Others are closed at accept and "
+                    + "counted in the metrics. Default: every client.")
+    List<Cidr> allow = new ArrayList<>();
 
     @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
             description = "On SIGTERM or SIGINT: stop accepting at once, let open connections finish for up to "
@@ -161,9 +180,9 @@ public final class BalancerCommand implements Callable<Integer> {
         try {
             HealthCheckConfig health = new HealthCheckConfig(noHealthCheck ? Duration.ZERO : healthInterval,
                     healthTimeout, rise, fall);
-            return new BalancerConfig(listen, distinctBackends(), connectTimeout, backlog, strategy, health,
+            return new BalancerConfig(listen, distinctBackends(), connectTimeout, retries, backlog, strategy, health,
                     new StickyTable.Limits(stickyTtl, stickyMax), idleTimeout, whenUnavailable, maxConnections,
-                    drainTimeout, admin);
+                    drainTimeout, admin, new AdmissionRules(allow, maxConnectionsPerClient));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -34,7 +34,7 @@ public final class HealthProber implements AutoCloseable {
      * 10,000 backends per round rarely have more than a few in flight; the bound matters
      * when many backends are black-holed, each holding a socket until the timeout.
      */
-    static final int MAX_IN_FLIGHT = 1024;
+    public static final int MAX_IN_FLIGHT = 1024;
 
     private final BackendPool pool;
     private final HealthCheckConfig config;
@@ -45,6 +45,7 @@ public final class HealthProber implements AutoCloseable {
     private final Map<Backend, Thread> probes = new ConcurrentHashMap<>();
     private final CountDownLatch closing = new CountDownLatch(1);
     private final AtomicLong rounds = new AtomicLong();
+    private final AtomicLong outOfFilesWarnedInRound = new AtomicLong(-1);
     private final AtomicLong skipped = new AtomicLong();
     private volatile ProbeObserver observer = (ok, nanos) -> { };
 
@@ -142,6 +143,17 @@ public final class HealthProber implements AutoCloseable {
         } catch (IOException e) {
             if (closing.getCount() == 0) {
                 return; // interrupted by close(): says nothing about the backend
+            }
+            if (SocketErrors.isOutOfFiles(e)) {
+                // Our own descriptor limit, not the backend: counting it would take every
+                // backend DOWN at once just when the balancer is busiest.
+                long round = rounds.get();
+                long warned = outOfFilesWarnedInRound.get();
+                if (warned != round && outOfFilesWarnedInRound.compareAndSet(warned, round)) {
+                    Logger.warn("health checks skipped, not counted against backends: {} (the open-file limit "
+                            + "is reached; see --max-connections)", SocketErrors.describe(e));
+                }
+                return;
             }
             pool.failed(backend, SocketErrors.describe(e));
             observer.probed(false, System.nanoTime() - started);

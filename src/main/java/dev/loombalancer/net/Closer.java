@@ -2,6 +2,7 @@ package dev.loombalancer.net;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.Socket;
 
 /** Closing that cannot fail: for cleanup paths that already handle a failure. */
 public final class Closer {
@@ -15,5 +16,18 @@ public final class Closer {
         } catch (IOException ignored) {
             // Closing is the last thing we do with it; there is nothing left to do on error.
         }
+    }
+
+    /**
+     * Closes with a reset (SO_LINGER 0) instead of a FIN: for connections we end first and
+     * on purpose, so that none of them leaves a TIME_WAIT socket behind.
+     */
+    public static void reset(Socket socket) {
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (IOException ignored) {
+            // already closed or reset by the peer: closing below is all that is left
+        }
+        closeQuietly(socket);
     }
 }

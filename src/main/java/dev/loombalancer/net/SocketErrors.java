@@ -10,6 +10,16 @@ public final class SocketErrors {
     private SocketErrors() {
     }
 
+    /**
+     * Whether the failure is this process running out of file descriptors (EMFILE, ENFILE)
+     * rather than anything the peer did: such a failure must never count against a backend's
+     * health, or a local limit would take every backend DOWN at once.
+     */
+    public static boolean isOutOfFiles(Throwable e) {
+        String message = e.getMessage();
+        return message != null && message.contains("Too many open files");
+    }
+
     /** "connection refused", "timed out", "address already in use", … */
     public static String describe(Throwable e) {
         if (e instanceof SocketTimeoutException) {

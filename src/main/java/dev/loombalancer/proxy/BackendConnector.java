@@ -21,16 +21,22 @@ import org.tinylog.Logger;
  * the first that accepts, so one refusing or silent backend costs a client a quick retry,
  * never a hang. Every outcome is reported to the pool, so client traffic takes a dead
  * backend out as surely as the health probes do.
+ *
+ * <p>Retries are bounded ({@code --retries}, as HAProxy's {@code retries}): a client waits
+ * at most (1 + retries) × connect timeout, however many backends are listed or DOWN.
  */
 public final class BackendConnector {
 
     private final BackendPool pool;
     private final int connectTimeoutMillis;
+    private final int attempts;
     private final LongAdder unserved = new LongAdder();
 
-    public BackendConnector(BackendPool pool, Duration connectTimeout) {
+    /** @param retries how many more backends a client may try after the first fails */
+    public BackendConnector(BackendPool pool, Duration connectTimeout, int retries) {
         this.pool = pool;
         this.connectTimeoutMillis = Math.toIntExact(connectTimeout.toMillis());
+        this.attempts = retries + 1;
     }
 
     /** Clients turned away because no backend could be reached. */
@@ -51,7 +57,7 @@ public final class BackendConnector {
      */
     public Connected connect(Iterator<Backend> candidates, InetSocketAddress client) throws InterruptedException {
         int tried = 0;
-        while (candidates.hasNext()) {
+        while (tried < attempts && candidates.hasNext()) {
             Backend backend = candidates.next();
             tried++;
             // Counted from the attempt on, not from success: least-connections must see a
@@ -71,14 +77,23 @@ public final class BackendConnector {
                     throw new InterruptedException("stopped while connecting to " + backend);
                 }
                 String why = SocketErrors.describe(e);
+                if (SocketErrors.isOutOfFiles(e)) {
+                    // Our limit, not the backend's fault, and every other backend would fail
+                    // the same way: the client is closed, and no backend is blamed.
+                    unserved.increment();
+                    Logger.error("cannot open a connection to a backend for client {}: {}; closing the client "
+                            + "(raise the open-file limit or lower --max-connections)", HostPort.format(client), why);
+                    return null;
+                }
                 pool.connectFailed(backend, why);
                 Logger.warn("backend {} failed for client {}: {}; trying the next backend",
                         backend, HostPort.format(client), why);
             }
         }
         unserved.increment();
-        Logger.error("no backend reachable for client {}: all {} tried refused or timed out; "
-                + "closing the client connection (are the backends running?)", HostPort.format(client), tried);
+        Logger.error("no backend reachable for client {}: {} tried, {}; closing the client connection "
+                        + "(are the backends running?)", HostPort.format(client), tried,
+                candidates.hasNext() ? "the --retries limit" : "all refused or timed out");
         return null;
     }
 }

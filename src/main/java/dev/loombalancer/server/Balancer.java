@@ -1,9 +1,12 @@
 package dev.loombalancer.server;
 
 import dev.loombalancer.admin.AdminServer;
+import dev.loombalancer.admission.ClientAdmission;
 import dev.loombalancer.concurrent.CountingThreadFactory;
 import dev.loombalancer.concurrent.Uninterruptibly;
+import dev.loombalancer.net.Closer;
 import dev.loombalancer.net.HostPort;
+import dev.loombalancer.net.OpenFileLimit;
 import dev.loombalancer.health.HealthProber;
 import dev.loombalancer.policy.SelectionPolicy;
 import dev.loombalancer.pool.BackendPool;
@@ -54,6 +57,7 @@ public final class Balancer implements AutoCloseable {
     private final Set<Thread> live = ConcurrentHashMap.newKeySet();
     private final Thread acceptThread;
     private final ConnectionLimit limit;
+    private final ClientAdmission admission;
     // Signalled whenever the last live connection ends, for drain() to wait on.
     private final ReentrantLock idleLock = new ReentrantLock();
     private final Condition idle = idleLock.newCondition();
@@ -69,10 +73,12 @@ public final class Balancer implements AutoCloseable {
         this.pool = new BackendPool(config.backends(),
                 new BackendPool.Health(config.health().enabled(), config.health().rise(), config.health().fall()));
         this.policy = config.strategy().create(pool, config.sticky());
-        this.proxyContext = new ProxyContext(new BackendConnector(pool, config.connectTimeout()), policy, pipeThreads,
-                config.idleTimeout(), config.whenUnavailable());
+        this.proxyContext = new ProxyContext(new BackendConnector(pool, config.connectTimeout(), config.retries()),
+                policy, pipeThreads, config.idleTimeout(), config.whenUnavailable());
         this.prober = config.health().enabled() ? new HealthProber(pool, config.health()) : null;
-        this.limit = new ConnectionLimit(config.maxConnections());
+        this.limit = ConnectionLimit.forFiles(config.maxConnections(), OpenFileLimit.current(),
+                prober == null ? 0 : Math.min(pool.size(), HealthProber.MAX_IN_FLIGHT));
+        this.admission = new ClientAdmission(config.admission());
         this.acceptThread = Thread.ofVirtual().name("loom-accept").unstarted(new AcceptLoop(listener, limit, this::dispatch));
     }
 
@@ -105,10 +111,11 @@ public final class Balancer implements AutoCloseable {
         if (balancer.prober != null) {
             balancer.prober.start();
         }
-        Logger.info("listening on {}, {} backend{} ({}), strategy {}, {}{}",
+        Logger.info("listening on {}, {} backend{} ({}), strategy {}, {}{}, {}{}",
                 HostPort.format(balancer.localAddress()), balancer.pool.size(), balancer.pool.size() == 1 ? "" : "s",
                 describe(balancer.pool), balancer.policy.name(), config.health().describe(),
-                config.idleTimeout() == null ? "" : ", idle timeout " + config.idleTimeout().toMillis() + "ms");
+                config.idleTimeout() == null ? "" : ", idle timeout " + config.idleTimeout().toMillis() + "ms",
+                balancer.limit.describe(), config.admission().describe());
         return balancer;
     }
 
@@ -152,6 +159,11 @@ public final class Balancer implements AutoCloseable {
         return proxyContext.connector().unserved();
     }
 
+    /** Who is let in, and who was refused ({@code --allow}, {@code --max-connections-per-client}). */
+    public ClientAdmission admission() {
+        return admission;
+    }
+
     /** Times the accept loop waited because --max-connections was reached. */
     public long maxConnectionWaits() {
         return limit.waits();
@@ -178,6 +190,13 @@ public final class Balancer implements AutoCloseable {
     /** Runs on the accept thread, so the policy sees clients in the order they arrived. */
     private void dispatch(Socket client) {
         InetSocketAddress clientAddress = (InetSocketAddress) client.getRemoteSocketAddress();
+        if (admission.admit(clientAddress.getAddress()) != null) {
+            // Refused before anything is spent on it: a reset, so that a flood of refused
+            // clients leaves no TIME_WAIT sockets here. (Counted and logged by admit.)
+            Closer.reset(client);
+            limit.release();
+            return;
+        }
         ProxiedConnection connection = new ProxiedConnection(client, clientAddress,
                 policy.candidates(clientAddress), proxyContext);
         Thread thread = connectionThreads.newThread(() -> {
@@ -185,6 +204,7 @@ public final class Balancer implements AutoCloseable {
                 connection.run();
             } finally {
                 live.remove(Thread.currentThread());
+                admission.release(clientAddress.getAddress());
                 limit.release(); // the permit the accept loop took for this connection
                 if (live.isEmpty()) {
                     signalIdle();
@@ -192,7 +212,14 @@ public final class Balancer implements AutoCloseable {
             }
         });
         live.add(thread);
-        thread.start();
+        try {
+            thread.start();
+        } catch (RuntimeException | Error e) {
+            // Out of memory, say: undo what this method did; the accept loop closes the client.
+            live.remove(thread);
+            admission.release(clientAddress.getAddress());
+            throw e;
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.loombalancer.server;
 
+import dev.loombalancer.admission.AdmissionRules;
 import dev.loombalancer.health.HealthCheckConfig;
 import dev.loombalancer.policy.StickyTable;
 import dev.loombalancer.policy.Strategy;
@@ -16,6 +17,7 @@ import java.util.Objects;
  * @param listen          the address to accept clients on (port 0: any free port)
  * @param backends        the backends, in rotation order (duplicates are refused by the pool)
  * @param connectTimeout  how long one backend may take to accept before the next is tried
+ * @param retries         how many more backends a client may try after the first one fails
  * @param backlog         how many accepted-by-the-kernel connections may wait for us
  * @param strategy        how a backend is chosen for each client
  * @param health          how backends are health-checked (or not)
@@ -25,13 +27,15 @@ import java.util.Objects;
  * @param maxConnections  client connections at most at once (beyond, new clients wait in the backlog); 0: no limit
  * @param drainTimeout    how long a graceful stop lets open connections finish
  * @param admin           where the admin endpoint listens; null: no admin endpoint
+ * @param admission       which clients are proxied, and how many connections each may hold
  */
-public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, Duration connectTimeout, int backlog,
-                             Strategy strategy, HealthCheckConfig health, StickyTable.Limits sticky,
+public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, Duration connectTimeout, int retries,
+                             int backlog, Strategy strategy, HealthCheckConfig health, StickyTable.Limits sticky,
                              Duration idleTimeout, WhenUnavailable whenUnavailable, int maxConnections,
-                             Duration drainTimeout, InetSocketAddress admin) {
+                             Duration drainTimeout, InetSocketAddress admin, AdmissionRules admission) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    public static final int DEFAULT_RETRIES = 3; // HAProxy's default
     public static final int DEFAULT_BACKLOG = 1024;
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
 
@@ -41,6 +45,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         Objects.requireNonNull(health, "health");
         Objects.requireNonNull(sticky, "sticky");
         Objects.requireNonNull(whenUnavailable, "whenUnavailable");
+        Objects.requireNonNull(admission, "admission");
         backends = List.copyOf(backends);
         if (backends.isEmpty()) {
             throw new IllegalArgumentException("at least one backend is needed");
@@ -48,11 +53,14 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         if (connectTimeout.isNegative() || connectTimeout.isZero() || connectTimeout.toMillis() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("connect timeout must be between 1ms and 24d, not " + connectTimeout);
         }
+        if (retries < 0) {
+            throw new IllegalArgumentException("--retries must be 0 or more, not " + retries);
+        }
         if (backlog < 1) {
             throw new IllegalArgumentException("backlog must be at least 1, not " + backlog);
         }
         if (maxConnections < 0) {
-            throw new IllegalArgumentException("--max-connections must be 0 (no limit) or more, not " + maxConnections);
+            throw new IllegalArgumentException("--max-connections must be 0 (as many as the open-file limit holds) or more, not " + maxConnections);
         }
         if (drainTimeout.isNegative()) {
             throw new IllegalArgumentException("drain timeout must not be negative, not " + drainTimeout);
@@ -80,6 +88,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         private final InetSocketAddress listen;
         private final List<Backend> backends;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private int retries = DEFAULT_RETRIES;
         private int backlog = DEFAULT_BACKLOG;
         private Strategy strategy = Strategy.ROUND_ROBIN;
         private HealthCheckConfig health = HealthCheckConfig.DEFAULT;
@@ -89,6 +98,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         private int maxConnections;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private InetSocketAddress admin;
+        private AdmissionRules admission = AdmissionRules.OPEN;
 
         private Builder(InetSocketAddress listen, List<Backend> backends) {
             this.listen = listen;
@@ -97,6 +107,11 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
 
         public Builder connectTimeout(Duration value) {
             connectTimeout = value;
+            return this;
+        }
+
+        public Builder retries(int value) {
+            retries = value;
             return this;
         }
 
@@ -140,9 +155,14 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             return this;
         }
 
+        public Builder admission(AdmissionRules value) {
+            admission = value;
+            return this;
+        }
+
         public BalancerConfig build() {
-            return new BalancerConfig(listen, backends, connectTimeout, backlog, strategy, health, sticky, idleTimeout,
-                    whenUnavailable, maxConnections, drainTimeout, admin);
+            return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
+                    idleTimeout, whenUnavailable, maxConnections, drainTimeout, admin, admission);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.loombalancer.server;
 
+import java.util.OptionalLong;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -11,18 +12,60 @@ import org.tinylog.Logger;
  * new clients wait in the kernel's listen backlog (as with HAProxy's {@code maxconn}):
  * memory stays bounded under a flood, and nobody is turned away while there is room
  * in the backlog.
+ *
+ * <p>Without {@code --max-connections} the limit is what the open-file limit can hold, as
+ * HAProxy derives {@code maxconn} from {@code ulimit -n}: past it, accepting or connecting
+ * to a backend would fail with "too many open files" and clients would be cut instead of
+ * queued.
  */
 final class ConnectionLimit {
 
+    /** Descriptors kept back for what is not a client connection: the JVM's own files, listeners, logs. */
+    static final int RESERVED_FILES = 64;
+
     private final int max;
+    private final String describe;
     private final Semaphore permits;
     private final AtomicLong waits = new AtomicLong();
     private final AtomicBoolean full = new AtomicBoolean();
 
     /** @param max the limit; 0 for none */
     ConnectionLimit(int max) {
+        this(max, max > 0 ? "at most " + max + " connections" : "no connection limit");
+    }
+
+    private ConnectionLimit(int max, String describe) {
         this.max = max;
+        this.describe = describe;
         this.permits = max > 0 ? new Semaphore(max) : null;
+    }
+
+    /**
+     * The limit for {@code --max-connections configured} (0: not given) under an open-file
+     * limit, with {@code otherFiles} descriptors needed besides (health probes in flight).
+     * A configured limit the files cannot hold is kept, with a warning that says what to raise.
+     */
+    static ConnectionLimit forFiles(int configured, OptionalLong fileLimit, int otherFiles) {
+        if (fileLimit.isEmpty()) {
+            return new ConnectionLimit(configured);
+        }
+        long files = fileLimit.getAsLong();
+        int fits = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (files - RESERVED_FILES - otherFiles) / 2));
+        if (configured == 0) {
+            return new ConnectionLimit(fits, "at most " + fits + " connections (open-file limit " + files + ")");
+        }
+        if (configured > fits) {
+            Logger.warn("--max-connections {} needs about {} open files, but the limit is {}: beyond about {} "
+                    + "connections, clients will be cut with \"too many open files\"; raise it (ulimit -n, or "
+                    + "LimitNOFILE= under systemd) or lower --max-connections", configured,
+                    2L * configured + RESERVED_FILES + otherFiles, files, fits);
+        }
+        return new ConnectionLimit(configured);
+    }
+
+    /** For the start-up line: "at most 9948 connections (open-file limit 20000)". */
+    String describe() {
+        return describe;
     }
 
     /**

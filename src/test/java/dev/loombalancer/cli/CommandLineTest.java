@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.loombalancer.admission.AdmissionRules;
+import dev.loombalancer.admission.Cidr;
 import dev.loombalancer.health.HealthCheckConfig;
 import dev.loombalancer.policy.StickyTable;
 import dev.loombalancer.policy.Strategy;
@@ -119,6 +121,20 @@ class CommandLineTest {
         assertEquals(Strategy.CONSISTENT_HASH, parse("--strategy", "consistent-hash").strategy());
     }
 
+    /** Client rules and retries reach the configuration; by default everyone is let in, HAProxy's 3 retries. */
+    @Test
+    void clientRulesAndRetries() {
+        BalancerConfig defaults = parse();
+        assertEquals(AdmissionRules.OPEN, defaults.admission());
+        assertEquals(3, defaults.retries());
+        BalancerConfig config = parse("--allow", "10.0.0.0/8,::1", "--allow", "[2001:db8::]/32",
+                "--max-connections-per-client", "5", "--retries", "1");
+        assertEquals(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("::1/128"), Cidr.parse("2001:db8::/32")),
+                config.admission().allow());
+        assertEquals(5, config.admission().maxConnectionsPerClient());
+        assertEquals(1, config.retries());
+    }
+
     /** Health checks go off with --health-interval 0 or --no-health-check; idle timeout off with 0 or off. */
     @Test
     void switchingThingsOff() {
@@ -206,7 +222,15 @@ class CommandLineTest {
         "--sticky-ttl      | off                         | sticky TTL must be positive",
         "--sticky-max      | 0                           | sticky table size must be at least 1",
         "--idle-timeout    | soon                        | is not a duration",
-        "--max-connections | -1                          | --max-connections must be 0 (no limit) or more",
+        "--max-connections | -1                          | --max-connections must be 0 (as many as the open-file limit holds) or more",
+        "--max-connections-per-client | -2               | --max-connections-per-client must be 0 (no limit) or more",
+        "--retries         | -1                          | --retries must be 0 or more",
+        "--allow           | 10.0.0.1/8                  | has host bits set after /8; did you mean 10.0.0.0/8?",
+        "--allow           | example.com                 | is not a network; write ADDRESS/PREFIX",
+        "--allow           | 10.0.0.0/33                 | the prefix after '/' must be 0-32",
+        "--allow           | 2001:db8::/129              | the prefix after '/' must be 0-128",
+        "--allow           | 300.1.1.1                   | is not an IPv4 or IPv6 address",
+        "--allow           | 10.0.0.0/                   | the prefix after '/' must be 0-32",
         "--drain-timeout   | forever                     | is not a duration",
         "--no-such-option  | x                           | Unknown option",
     })

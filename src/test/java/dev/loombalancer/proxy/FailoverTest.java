@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.loombalancer.health.HealthCheckConfig;
 import dev.loombalancer.server.Balancer;
 import dev.loombalancer.testing.Ports;
 import dev.loombalancer.testing.RunningBalancer;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
+import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -65,6 +67,31 @@ class FailoverTest {
                     assertEquals("Hello from B2: hi", client.exchange("hi"));
                 }
             });
+        }
+    }
+
+    /**
+     * Retries are bounded: with --retries 2 a client tries three backends, so the live one
+     * listed fifth is never reached; with --retries 4 it is.
+     */
+    @Test
+    void retriesAreBounded() throws Exception {
+        try (TestBackend live = TestBackend.hello("B5")) {
+            InetSocketAddress[] backends = {Ports.refusing(), Ports.refusing(), Ports.refusing(), Ports.refusing(),
+                live.address()};
+            try (Balancer balancer = RunningBalancer.start(c -> c.retries(2).health(HealthCheckConfig.OFF), backends)) {
+                try (TestClient client = new TestClient(balancer.localAddress())) {
+                    client.send("hi");
+                    assertClosed(client);
+                }
+                await().atMost(PROMPTLY).until(() -> balancer.unservedClients() == 1);
+                assertEquals(3, balancer.pool().backends().stream()
+                        .mapToLong(b -> balancer.pool().statsOf(b).connectFailures()).sum(), "three tried");
+            }
+            try (Balancer balancer = RunningBalancer.start(c -> c.retries(4).health(HealthCheckConfig.OFF), backends);
+                 TestClient client = new TestClient(balancer.localAddress())) {
+                assertEquals("Hello from B5: hi", client.exchange("hi"));
+            }
         }
     }
 

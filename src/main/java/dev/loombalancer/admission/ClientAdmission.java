@@ -1,0 +1,106 @@
+package dev.loombalancer.admission;
+
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import org.tinylog.Logger;
+
+/**
+ * Decides, at accept, whether a client is proxied: {@code --allow} and
+ * {@code --max-connections-per-client}. It runs on the accept thread before anything is
+ * allocated for the client, so a refused client costs one map lookup and a close.
+ *
+ * <p>The per-client count is a {@link ConcurrentHashMap} of counts changed only inside
+ * {@code compute}, which runs atomically per key: no lock is held across any I/O, and an
+ * address whose last connection ends is removed, so the map holds only clients that are
+ * connected now.
+ */
+public final class ClientAdmission {
+
+    /** Why a client was turned away; the name is the label in the metrics. */
+    public enum Refusal {
+        NOT_ALLOWED("not in --allow"),
+        PER_CLIENT_LIMIT("over --max-connections-per-client");
+
+        private final String why;
+
+        Refusal(String why) {
+            this.why = why;
+        }
+
+        /** The metric label: not_allowed, per_client_limit. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private final List<Cidr> allow;
+    private final int maxPerClient;
+    private final ConcurrentHashMap<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
+    private final LongAdder[] refused = {new LongAdder(), new LongAdder()};
+    private final AtomicBoolean[] logged = {new AtomicBoolean(), new AtomicBoolean()};
+
+    public ClientAdmission(AdmissionRules rules) {
+        this.allow = rules.allow();
+        this.maxPerClient = rules.maxConnectionsPerClient();
+    }
+
+    /**
+     * Admits the client, or says why not. An admitted client must be {@link #release}d when
+     * its connection ends.
+     *
+     * @return null when admitted
+     */
+    public Refusal admit(InetAddress client) {
+        if (!allow.isEmpty() && allow.stream().noneMatch(network -> network.contains(client))) {
+            return refuse(Refusal.NOT_ALLOWED, client);
+        }
+        if (maxPerClient > 0) {
+            boolean[] admitted = new boolean[1];
+            perClient.compute(client, (address, count) -> {
+                int now = count == null ? 0 : count;
+                if (now >= maxPerClient) {
+                    return count;
+                }
+                admitted[0] = true;
+                return now + 1;
+            });
+            if (!admitted[0]) {
+                return refuse(Refusal.PER_CLIENT_LIMIT, client);
+            }
+        }
+        return null;
+    }
+
+    /** The admitted client's connection has ended. */
+    public void release(InetAddress client) {
+        if (maxPerClient > 0) {
+            perClient.computeIfPresent(client, (address, count) -> count == 1 ? null : count - 1);
+        }
+    }
+
+    /** Clients refused for this reason since start. */
+    public long refused(Refusal reason) {
+        return refused[reason.ordinal()].sum();
+    }
+
+    /** Client addresses holding at least one connection, when a per-client limit is set (else 0). */
+    public int clientsTracked() {
+        return perClient.size();
+    }
+
+    private Refusal refuse(Refusal reason, InetAddress client) {
+        refused[reason.ordinal()].increment();
+        // One line the first time, not one per client: a scan or a flood must not flood the log.
+        if (logged[reason.ordinal()].compareAndSet(false, true)) {
+            Logger.warn("refused client {}: {}; further refusals are counted in loom_connections_rejected "
+                    + "(reason=\"{}\"), not logged", client.getHostAddress(), reason.why, reason.label());
+        } else {
+            Logger.debug("refused client {}: {}", client.getHostAddress(), reason.why);
+        }
+        return reason;
+    }
+}

@@ -1,0 +1,31 @@
+package dev.loombalancer.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+/** Without --max-connections, the open-file limit decides, as HAProxy derives maxconn from ulimit -n. */
+class ConnectionLimitTest {
+
+    @Test
+    void derivedFromTheOpenFileLimit() {
+        assertEquals("at most 9966 connections (open-file limit 20000)",
+                ConnectionLimit.forFiles(0, OptionalLong.of(20_000), 3).describe());
+        assertEquals("at most 80 connections (open-file limit 256)",
+                ConnectionLimit.forFiles(0, OptionalLong.of(256), 32).describe());
+        assertEquals("at most 18 connections (open-file limit 100)",
+                ConnectionLimit.forFiles(0, OptionalLong.of(100), 0).describe());
+    }
+
+    @Test
+    void aGivenLimitIsKeptEvenAboveWhatFilesHold() {
+        assertEquals("at most 500 connections", ConnectionLimit.forFiles(500, OptionalLong.of(256), 0).describe());
+        assertEquals("at most 500 connections", ConnectionLimit.forFiles(500, OptionalLong.of(100_000), 0).describe());
+    }
+
+    @Test
+    void unknownFileLimitMeansNoLimit() {
+        assertEquals("no connection limit", ConnectionLimit.forFiles(0, OptionalLong.empty(), 0).describe());
+    }
+}
