@@ -1,10 +1,10 @@
 package dev.loombalancer;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.loombalancer.testing.BalancerProcess;
 import dev.loombalancer.testing.Ports;
 import dev.loombalancer.testing.Sha256;
 import dev.loombalancer.testing.TestBackend;
@@ -18,59 +18,20 @@ import java.util.HexFormat;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** The packaged jar, run as users run it: {@code java -jar target/loom-balancer.jar}. */
 class JarIT {
 
-    private static final Path JAR = Path.of(System.getProperty("loombalancer.jar", "target/loom-balancer.jar"));
-    private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
-
-    /**
-     * A started process whose standard error goes to a file. (A file, not a pipe: the JDK
-     * closes a child's pipe when the child exits, racing a reader for the last lines.)
-     */
-    private record Running(Process process, Path errFile) implements AutoCloseable {
-
-        static Running start(String... args) throws IOException {
-            List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-jar", JAR.toString()));
-            command.addAll(List.of(args));
-            Path errFile = Files.createTempFile("loom-balancer-it", ".log");
-            Process process = new ProcessBuilder(command)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(errFile.toFile())
-                    .start();
-            return new Running(process, errFile);
-        }
-
-        String err() throws IOException {
-            return Files.readString(errFile, StandardCharsets.UTF_8);
-        }
-
-        Optional<Matcher> find(Pattern pattern) throws IOException {
-            Matcher matcher = pattern.matcher(err());
-            return matcher.find() ? Optional.of(matcher) : Optional.empty();
-        }
-
-        @Override
-        public void close() throws IOException {
-            process.destroyForcibly();
-            Files.deleteIfExists(errFile);
-        }
-    }
+    private static final Path JAR = BalancerProcess.JAR;
+    private static final Path JAVA = BalancerProcess.JAVA;
 
     /** The jar exists and --version answers through the launcher. */
     @Test
@@ -104,15 +65,15 @@ class JarIT {
             InetSocketAddress live = backend.address();
             String b1 = "127.0.0.1:" + live.getPort();
             String dead = "127.0.0.1:" + refusing.getPort();
-            try (Running balancer = Running.start("--listen", "127.0.0.1:0", "--health-interval", "50ms",
+            try (BalancerProcess balancer = BalancerProcess.start("--listen", "127.0.0.1:0", "--health-interval", "50ms",
                     "--backend", b1 + "," + dead)) {
-                awaitLine(balancer, "INFO  backend " + dead + " DOWN (connection refused, first check); 1 of 2 backends UP");
+                balancer.awaitLine("INFO  backend " + dead + " DOWN (connection refused, first check); 1 of 2 backends UP");
                 backend.kill();
-                awaitLine(balancer, "INFO  backend " + b1 + " DOWN (connection refused, 3/3); 0 of 2 backends UP");
-                awaitLine(balancer, "WARN  no backend is UP");
+                balancer.awaitLine("INFO  backend " + b1 + " DOWN (connection refused, 3/3); 0 of 2 backends UP");
+                balancer.awaitLine("WARN  no backend is UP");
                 try (TestBackend restarted = TestBackend.hello("B1", live)) {
-                    awaitLine(balancer, "INFO  backend " + b1 + " UP (check passed in ");
-                    awaitLine(balancer, ", 2/2); 1 of 2 backends UP");
+                    balancer.awaitLine("INFO  backend " + b1 + " UP (check passed in ");
+                    balancer.awaitLine(", 2/2); 1 of 2 backends UP");
                 }
                 String log = balancer.err();
                 assertEquals(1, log.lines().filter(l -> l.contains("backend " + dead + " ")).count(), log);
@@ -126,9 +87,9 @@ class JarIT {
     void sigtermDrainsALongTransfer() throws Exception {
         Set<String> received = ConcurrentHashMap.newKeySet();
         try (TestBackend backend = TestBackend.hashingEcho(received);
-             Running balancer = Running.start("--listen", "127.0.0.1:0", "--no-health-check",
+             BalancerProcess balancer = BalancerProcess.start("--listen", "127.0.0.1:0", "--no-health-check",
                      "--backend", "127.0.0.1:" + backend.address().getPort())) {
-            InetSocketAddress address = listeningAddress(balancer);
+            InetSocketAddress address = balancer.address();
             byte[] payload = new byte[4 * 1024 * 1024];
             new Random(7).nextBytes(payload);
             try (Socket client = new Socket()) {
@@ -141,7 +102,7 @@ class JarIT {
                 out.flush();
 
                 balancer.process().destroy(); // SIGTERM, mid-transfer
-                awaitLine(balancer, "waiting up to 30000 ms for 1 open connection to finish");
+                balancer.awaitLine("waiting up to 30000 ms for 1 open connection to finish");
                 assertThrows(ConnectException.class, () -> new Socket().connect(address, 2_000), "new clients refused");
 
                 out.write(payload, 1024 * 1024, payload.length - 1024 * 1024);
@@ -153,7 +114,7 @@ class JarIT {
             }
             assertTrue(balancer.process().waitFor(30, TimeUnit.SECONDS), "stopped once the transfer ended");
             assertEquals(0, balancer.process().exitValue(), balancer.err());
-            awaitLine(balancer, "1 connection finished while draining, 0 cut");
+            balancer.awaitLine("1 connection finished while draining, 0 cut");
         }
     }
 
@@ -161,25 +122,18 @@ class JarIT {
     @Test
     void accessLogCountsBytes() throws Exception {
         try (TestBackend backend = TestBackend.hello("B1");
-             Running balancer = Running.start("--listen", "127.0.0.1:0", "--no-health-check",
+             BalancerProcess balancer = BalancerProcess.start("--listen", "127.0.0.1:0", "--no-health-check",
                      "--backend", "127.0.0.1:" + backend.address().getPort())) {
-            InetSocketAddress address = listeningAddress(balancer);
+            InetSocketAddress address = balancer.address();
             int clientPort;
             try (TestClient client = new TestClient(address)) {
                 clientPort = client.socket().getLocalPort();
                 assertEquals("Hello from B1: hi", client.exchange("hi")); // 3 bytes up, 18 down
             }
-            awaitLine(balancer, "INFO  access client=127.0.0.1:" + clientPort + " backend=127.0.0.1:"
+            balancer.awaitLine("INFO  access client=127.0.0.1:" + clientPort + " backend=127.0.0.1:"
                     + backend.address().getPort() + " up=3 down=18 ms=");
-            awaitLine(balancer, "end=\"client closed\"");
+            balancer.awaitLine("end=\"client closed\"");
         }
-    }
-
-    private static InetSocketAddress listeningAddress(Running balancer) {
-        int port = await().atMost(Duration.ofSeconds(30))
-                .until(() -> balancer.find(LISTENING), Optional::isPresent)
-                .map(m -> Integer.parseInt(m.group(1))).orElseThrow();
-        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
     }
 
     private static void readAll(Socket socket, MessageDigest digest) {
@@ -193,21 +147,13 @@ class JarIT {
         }
     }
 
-    private static void awaitLine(Running balancer, String text) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> balancer.err().contains(text));
-    }
-
     /** The jar proxies a client to its backend, and SIGTERM stops it with exit code 0. */
     @Test
     void proxiesAndStopsOnSigterm() throws Exception {
         try (TestBackend backend = TestBackend.hello("B1");
-             Running balancer = Running.start("--listen", "127.0.0.1:0",
+             BalancerProcess balancer = BalancerProcess.start("--listen", "127.0.0.1:0",
                      "--backend", "127.0.0.1:" + backend.address().getPort())) {
-            int port = await().atMost(Duration.ofSeconds(30))
-                    .until(() -> balancer.find(LISTENING), Optional::isPresent)
-                    .map(m -> Integer.parseInt(m.group(1))).orElseThrow();
-
-            try (TestClient client = new TestClient(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))) {
+            try (TestClient client = new TestClient(balancer.address())) {
                 assertEquals("Hello from B1: through the jar", client.exchange("through the jar"));
             }
 

@@ -69,10 +69,11 @@ public final class AdminServer implements AutoCloseable {
         }
         AdminServer admin = new AdminServer(server, balancer);
         server.setExecutor(admin.requests);
-        server.createContext("/metrics", new MetricsHandler(new BalancerMetrics(balancer).registry()));
-        server.createContext("/status", admin::status);
-        server.createContext("/healthz", admin::healthz);
-        server.createContext("/backends/", admin::backends);
+        server.createContext("/metrics", new MetricsHandler(new BalancerMetrics(balancer).registry()))
+                .getFilters().add(new StrictRequests("GET"));
+        server.createContext("/status", admin::status).getFilters().add(new StrictRequests("GET"));
+        server.createContext("/healthz", admin::healthz).getFilters().add(new StrictRequests("GET"));
+        server.createContext("/backends/", admin::backends).getFilters().add(new StrictRequests("POST"));
         server.start();
         InetSocketAddress bound = admin.address();
         if (!bound.getAddress().isLoopbackAddress()) {
@@ -89,20 +90,16 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private void status(HttpExchange exchange) throws IOException {
-        if (allow(exchange, "GET")) {
-            respond(exchange, 200, "application/json", StatusReport.json(balancer));
-        }
+        respond(exchange, 200, "application/json", StatusReport.json(balancer));
     }
 
     private void healthz(HttpExchange exchange) throws IOException {
-        if (allow(exchange, "GET")) {
-            BackendPool pool = balancer.pool();
-            int up = pool.up().size();
-            boolean healthy = balancer.isAccepting() && up > 0;
-            respond(exchange, healthy ? 200 : 503, "text/plain; charset=utf-8",
-                    (healthy ? "ok: " : "unavailable: ") + up + " of " + pool.size() + " backends UP"
-                            + (balancer.isAccepting() ? "" : ", not accepting") + "\n");
-        }
+        BackendPool pool = balancer.pool();
+        int up = pool.up().size();
+        boolean healthy = balancer.isAccepting() && up > 0;
+        respond(exchange, healthy ? 200 : 503, "text/plain; charset=utf-8",
+                (healthy ? "ok: " : "unavailable: ") + up + " of " + pool.size() + " backends UP"
+                        + (balancer.isAccepting() ? "" : ", not accepting") + "\n");
     }
 
     /** {@code POST /backends/HOST:PORT/drain} and {@code /enable}. */
@@ -113,9 +110,6 @@ public final class AdminServer implements AutoCloseable {
         String action = slash < 0 ? "" : path.substring(slash + 1);
         if (slash < 0 || !(action.equals("drain") || action.equals("enable"))) {
             error(exchange, 404, "no such endpoint: use POST /backends/HOST:PORT/drain or /enable");
-            return;
-        }
-        if (!allow(exchange, "POST")) {
             return;
         }
         String hostPort = path.substring(0, slash);
@@ -137,17 +131,7 @@ public final class AdminServer implements AutoCloseable {
                 JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(StatusReport.backend(pool, backend)));
     }
 
-    /** Answers 405 unless the request uses {@code method}. */
-    private static boolean allow(HttpExchange exchange, String method) throws IOException {
-        if (exchange.getRequestMethod().equals(method)) {
-            return true;
-        }
-        exchange.getResponseHeaders().set("Allow", method);
-        error(exchange, 405, exchange.getRequestMethod() + " is not allowed here; use " + method);
-        return false;
-    }
-
-    private static void error(HttpExchange exchange, int code, String message) throws IOException {
+    static void error(HttpExchange exchange, int code, String message) throws IOException {
         respond(exchange, code, "application/json", JSON.std.asString(Map.of("error", message)));
     }
 

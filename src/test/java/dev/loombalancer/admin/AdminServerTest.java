@@ -131,8 +131,12 @@ class AdminServerTest {
             assertEquals(400, send(balancer, "POST", "/backends/127.0.0.1:99999/drain").statusCode());
             assertEquals(405, send(balancer, "GET", "/backends/127.0.0.1:" + b1.address().getPort() + "/drain").statusCode());
             assertEquals(405, send(balancer, "POST", "/status").statusCode());
-            assertEquals(404, send(balancer, "GET", "/backends/127.0.0.1:1/reboot").statusCode());
+            assertEquals(404, send(balancer, "POST", "/backends/127.0.0.1:1/reboot").statusCode());
             assertEquals(404, send(balancer, "GET", "/nothing-here").statusCode());
+            // Exact paths and methods: the JDK server alone would answer these as /status and /metrics.
+            assertEquals(404, send(balancer, "GET", "/statusX").statusCode());
+            assertEquals(404, send(balancer, "GET", "/status/").statusCode());
+            assertEquals(405, send(balancer, "PUT", "/metrics").statusCode());
         }
     }
 }

@@ -31,7 +31,14 @@ public final class Ports {
         private final List<Socket> fillers = new ArrayList<>();
 
         public BlackHole() throws IOException {
-            listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+            this(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        }
+
+        /** A black hole at a given address: a backend that was alive there a moment ago turns silent. */
+        public BlackHole(InetSocketAddress at) throws IOException {
+            listener = new ServerSocket();
+            listener.setReuseAddress(true);
+            listener.bind(at, 1);
             for (int i = 0; i < 16; i++) {
                 Socket filler = new Socket();
                 try {

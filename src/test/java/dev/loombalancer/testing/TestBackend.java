@@ -49,6 +49,11 @@ public final class TestBackend implements AutoCloseable {
         acceptor = Thread.ofVirtual().start(() -> acceptLoop(behaviour));
     }
 
+    /** A backend with any behaviour, on a given address (port 0: any free port, or a killed one's port). */
+    public static TestBackend serving(InetSocketAddress bindAddress, Behaviour behaviour) throws IOException {
+        return new TestBackend(bindAddress, behaviour);
+    }
+
     /** Answers every line with {@code Hello from NAME: line}, like the seed's backends. */
     public static TestBackend hello(String name) throws IOException {
         return hello(name, InetAddress.getLoopbackAddress());

@@ -1,0 +1,154 @@
+package dev.loombalancer.chaos;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.loombalancer.testing.BalancerProcess;
+import dev.loombalancer.testing.TestBackend;
+import dev.loombalancer.testing.TestClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Scenario 3: the balancer runs under {@code ulimit -n 256} and is flooded with more
+ * clients than that can hold.
+ *
+ * <p>With the default connection limit (derived from the file limit) the extra clients
+ * wait in the listen backlog and every one of them is served once others leave. With a
+ * --max-connections the files cannot hold, accepting and connecting fail with "too many
+ * open files": the balancer logs it, keeps its accept loop, blames no backend, and serves
+ * normally once the flood ends.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class FileLimitScenario {
+
+    private static final int FILE_LIMIT = 256;
+    private static final int FLOOD = 400;
+
+    @Test
+    void theDerivedLimitQueuesTheFloodAndServesEveryone() throws Exception {
+        try (TestBackend b1 = TestBackend.hello("B1"); TestBackend b2 = TestBackend.hello("B2");
+             TestBackend b3 = TestBackend.hello("B3");
+             BalancerProcess balancer = BalancerProcess.startWithFileLimit(FILE_LIMIT, "--listen", "127.0.0.1:0",
+                     "--admin", "127.0.0.1:0", "--backend", Chaos.backendList(b1, b2, b3))) {
+            InetSocketAddress server = balancer.address();
+            balancer.awaitLine("connections (open-file limit " + FILE_LIMIT + ")");
+            assertEquals("B1", TestClient.backendOf(server, null));
+            Chaos.Baseline before = Chaos.Baseline.of(balancer);
+
+            List<Socket> flood = flood(server);
+            balancer.awaitLine("reached; new clients wait in the listen backlog");
+            int peak = balancer.openFiles();
+            assertTrue(peak < FILE_LIMIT, peak + " files open");
+            // Every client gets its answer: the first ones at once, the queued ones as room is made.
+            int served = 0;
+            for (Socket client : flood) {
+                client.setSoTimeout(30_000);
+                String reply = readLine(client.getInputStream());
+                assertTrue(reply.startsWith("Hello from B"), "served: " + reply);
+                client.close(); // makes room for one queued client
+                served++;
+            }
+            assertTrue(!balancer.err().contains("too many open files"), balancer.err());
+            Map<String, Object> figures = Chaos.backToBaseline(balancer, before);
+
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("connections", FLOOD);
+            report.put("verified", served);
+            report.put("faultsInjected", "ulimit -n " + FILE_LIMIT + ", " + FLOOD + " clients at once; default limit");
+            report.put("peakFiles", peak);
+            report.putAll(figures);
+            Chaos.report("file limit, derived --max-connections", report);
+        }
+    }
+
+    @Test
+    void runningOutOfFilesIsSurvivedAndBlamesNoBackend() throws Exception {
+        try (TestBackend b1 = TestBackend.hello("B1"); TestBackend b2 = TestBackend.hello("B2");
+             TestBackend b3 = TestBackend.hello("B3");
+             BalancerProcess balancer = BalancerProcess.startWithFileLimit(FILE_LIMIT, "--listen", "127.0.0.1:0",
+                     "--admin", "127.0.0.1:0", "--backend", Chaos.backendList(b1, b2, b3),
+                     "--max-connections", "1000", "--health-interval", "200ms")) {
+            InetSocketAddress server = balancer.address();
+            balancer.awaitLine("--max-connections 1000 needs about");
+            assertEquals("B1", TestClient.backendOf(server, null));
+            Chaos.Baseline before = Chaos.Baseline.of(balancer);
+
+            List<Socket> flood = flood(server);
+            balancer.awaitLine("too many open files");
+            // Each flood client, at once: answered, cut, or still queued behind the full table.
+            AtomicInteger served = new AtomicInteger();
+            AtomicInteger cut = new AtomicInteger();
+            List<Thread> readers = new ArrayList<>();
+            for (Socket client : flood) {
+                readers.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        client.setSoTimeout(2_000);
+                        (readLine(client.getInputStream()).startsWith("Hello from B") ? served : cut).incrementAndGet();
+                    } catch (SocketTimeoutException queued) {
+                        // neither: it waits in the backlog, and is closed below
+                    } catch (IOException reset) {
+                        cut.incrementAndGet();
+                    }
+                }));
+            }
+            for (Thread reader : readers) {
+                reader.join();
+            }
+            for (Socket client : flood) {
+                client.close();
+            }
+            // Serving normally again: all three backends UP (none blamed), every client answered.
+            await().atMost(Duration.ofSeconds(30)).until(() -> balancer.statusNumber("backendsUp") == 3);
+            for (int i = 0; i < 30; i++) {
+                assertTrue(TestClient.backendOf(server, null).startsWith("B"));
+            }
+            assertTrue(!balancer.err().contains(" DOWN ("), "no backend was taken DOWN:\n" + balancer.err());
+            Map<String, Object> figures = Chaos.backToBaseline(balancer, before);
+
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("connections", FLOOD);
+            report.put("verified", served.get());
+            report.put("closedByFaults", cut.get());
+            report.put("stillQueued", FLOOD - served.get() - cut.get());
+            report.put("faultsInjected", "ulimit -n " + FILE_LIMIT + ", " + FLOOD + " clients at once, --max-connections 1000");
+            report.putAll(figures);
+            Chaos.report("file limit, --max-connections above it", report);
+        }
+    }
+
+    /** {@link #FLOOD} clients, connected (or queued by the kernel) and each having sent one line. */
+    private static List<Socket> flood(InetSocketAddress server) throws IOException {
+        List<Socket> clients = new ArrayList<>();
+        for (int i = 0; i < FLOOD; i++) {
+            Socket client = new Socket();
+            client.connect(server, 10_000);
+            client.getOutputStream().write(("flood " + i + "\n").getBytes(StandardCharsets.UTF_8));
+            clients.add(client);
+        }
+        return clients;
+    }
+
+    /** One line, or "" at end of stream. */
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int c; (c = in.read()) >= 0 && c != '\n'; ) {
+            line.append((char) c);
+        }
+        return line.toString();
+    }
+}
