@@ -51,6 +51,7 @@ import picocli.CommandLine.Spec;
             "  loom-balancer --backend 127.0.0.1:8000-12999 --backend [::1]:13000-17999",
             "  loom-balancer --strategy least-connections --health-interval 500ms --fall 2 --rise 3",
             "  loom-balancer --strategy consistent-hash --when-unavailable http-502 --idle-timeout 5m",
+            "  loom-balancer --allow 10.0.0.0/8,fd00::/8 --max-connections-per-client 100 --retries 1",
             "",
             "Stopping: SIGTERM or SIGINT drains (see --drain-timeout); a second one closes everything at once.",
             "Exit codes: 0 stopped by SIGTERM/SIGINT, 1 could not start, 2 bad command line.",

@@ -13,8 +13,32 @@ final class OneLineErrors implements IParameterExceptionHandler {
     @Override
     public int handleParseException(ParameterException e, String[] args) {
         CommandLine command = e.getCommandLine();
-        command.getErr().println(Main.NAME + ": " + e.getMessage() + " (see '" + Main.NAME + " --help')");
+        command.getErr().println(Main.NAME + ": " + printable(e.getMessage()) + " (see '" + Main.NAME + " --help')");
         command.getErr().flush();
         return command.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    /**
+     * The message with control characters shown as escapes: an argument holding a newline
+     * (the hostile-input scenario sends one) must not split the error over two lines or
+     * write terminal escape sequences.
+     */
+    static String printable(String message) {
+        StringBuilder out = new StringBuilder(message.length());
+        message.codePoints().forEach(c -> {
+            switch (c) {
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (Character.isISOControl(c)) {
+                        out.append(String.format("\\u%04x", c));
+                    } else {
+                        out.appendCodePoint(c);
+                    }
+                }
+            }
+        });
+        return out.toString();
     }
 }

@@ -243,7 +243,7 @@ public final class BackendPool {
         Logger.info("backend {} {} ({}, {}); {} of {} backends UP",
                 backend, after.up() ? "UP" : "DOWN", after.lastResult(), streak, up, backends.size());
         if (up == 0) {
-            Logger.warn("no backend is UP; each client will try every backend until one answers");
+            Logger.warn("no backend is UP; each client will try backends anyway, up to 1 + --retries of them");
         }
     }
 }

@@ -48,6 +48,11 @@ class HostileInputScenario {
         "round-robin", "sticky", "http-502", "%n%s%d", "${jndi:ldap://x}", "üñî©ødé", "\t\r\n", "a".repeat(10_000),
         "@/nonexistent/args/file", "127.0.0.1:0", "--listen", "9001-9003", "NaN", "1h", "[fe80::1%lo]:1"};
 
+    /** Values that are valid for their option, so that some command lines get past parsing. */
+    private static final Map<String, String> VALID = Map.of("--strategy", "sticky", "--health-interval", "500ms",
+        "--retries", "1", "--allow", "127.0.0.0/8", "--max-connections-per-client", "4", "--idle-timeout", "5m",
+        "--admin", "127.0.0.1:0", "--listen", "127.0.0.1:1", "--sticky-max", "10", "--when-unavailable", "http-502");
+
     /** Random command lines against the real jar: a usage error, a start error, or a clean start. */
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -60,8 +65,12 @@ class HostileInputScenario {
             // A safe base, so a command line that happens to be valid starts on a free port.
             args.addAll(List.of("--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9", "--no-health-check"));
             for (int n = 1 + random.nextInt(3); n > 0; n--) {
-                args.add(OPTIONS[random.nextInt(OPTIONS.length)]);
-                if (random.nextInt(5) > 0) {
+                String option = OPTIONS[random.nextInt(OPTIONS.length)];
+                args.add(option);
+                int roll = random.nextInt(6);
+                if (roll < 2 && VALID.containsKey(option)) {
+                    args.add(VALID.get(option));
+                } else if (roll > 0) {
                     args.add(VALUES[random.nextInt(VALUES.length)]);
                 }
             }

@@ -243,6 +243,15 @@ class CommandLineTest {
         assertEquals("", result.out());
     }
 
+    /** A value holding a newline or an escape sequence still makes one printable line. */
+    @Test
+    void controlCharactersAreEscaped() {
+        Run result = run("--fall", "3\n\u001b[2Jx");
+        assertEquals(2, result.exitCode());
+        assertEquals(1, result.err().lines().count(), result.err());
+        assertTrue(result.err().contains("'3\\n\\u001b[2Jx'"), result.err());
+    }
+
     /** --help and --version print to standard output and exit 0. */
     @Test
     void helpAndVersion() {
