@@ -24,6 +24,7 @@ skip() { echo "lan: skipped: $*"; exit 0; }
 [[ $(id -u) == 0 ]] || skip "needs root to create network namespaces (run: sudo bench/lan.sh)"
 command -v ip >/dev/null 2>&1 || skip "no 'ip' command; install iproute2 (apt-get install iproute2)"
 ip netns list >/dev/null 2>&1 || skip "'ip netns' is not available on this system"
+command -v curl >/dev/null 2>&1 || skip "no 'curl' to read the balancer's /status; install it (apt-get install curl)"
 JAR=target/loom-balancer.jar
 [[ -f $JAR ]] || { echo "lan: $JAR not found; build it first: ./mvnw -DskipTests package" >&2; exit 1; }
 . examples/find-java.sh
