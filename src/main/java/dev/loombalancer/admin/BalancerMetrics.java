@@ -1,6 +1,5 @@
 package dev.loombalancer.admin;
 
-import dev.loombalancer.admission.ClientAdmission;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendHealth;
 import dev.loombalancer.pool.BackendPool;
@@ -77,12 +76,7 @@ final class BalancerMetrics {
         CounterWithCallback.builder().name("loom_connections_rejected")
                 .help("Clients turned away, by reason.")
                 .labelNames("reason")
-                .callback(cb -> {
-                    cb.call(balancer.unservedClients(), "no_backend_available");
-                    for (ClientAdmission.Refusal refusal : ClientAdmission.Refusal.values()) {
-                        cb.call(balancer.admission().refused(refusal), refusal.label());
-                    }
-                })
+                .callback(cb -> balancer.rejectedClients().forEach((reason, count) -> cb.call(count, reason)))
                 .register(registry);
         CounterWithCallback.builder().name("loom_max_connections_waits")
                 .help("Times accepting waited because --max-connections was reached.")

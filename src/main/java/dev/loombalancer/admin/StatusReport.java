@@ -1,7 +1,6 @@
 package dev.loombalancer.admin;
 
 import com.fasterxml.jackson.jr.ob.JSON;
-import dev.loombalancer.admission.ClientAdmission;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendHealth;
@@ -33,12 +32,7 @@ final class StatusReport {
         status.put("activeConnections", pool.connections().total());
         status.put("backendsUp", pool.up().size());
         status.put("liveThreads", balancer.liveThreads());
-        Map<String, Object> rejected = new LinkedHashMap<>();
-        rejected.put("no_backend_available", balancer.unservedClients());
-        for (ClientAdmission.Refusal refusal : ClientAdmission.Refusal.values()) {
-            rejected.put(refusal.label(), balancer.admission().refused(refusal));
-        }
-        status.put("rejectedClients", rejected);
+        status.put("rejectedClients", balancer.rejectedClients());
         List<Map<String, Object>> backends = new ArrayList<>(pool.size());
         for (Backend backend : pool.backends()) {
             backends.add(backend(pool, backend));

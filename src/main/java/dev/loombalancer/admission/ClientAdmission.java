@@ -55,7 +55,7 @@ public final class ClientAdmission {
      * @return null when admitted
      */
     public Refusal admit(InetAddress client) {
-        if (!allow.isEmpty() && allow.stream().noneMatch(network -> network.contains(client))) {
+        if (!allow.isEmpty() && !allowed(client)) {
             return refuse(Refusal.NOT_ALLOWED, client);
         }
         if (maxPerClient > 0) {
@@ -73,6 +73,16 @@ public final class ClientAdmission {
             }
         }
         return null;
+    }
+
+    /** A plain loop, not a stream: this runs on the accept thread for every client. */
+    private boolean allowed(InetAddress client) {
+        for (Cidr network : allow) {
+            if (network.contains(client)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The admitted client's connection has ended. */

@@ -20,7 +20,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -162,6 +164,19 @@ public final class Balancer implements AutoCloseable {
     /** Who is let in, and who was refused ({@code --allow}, {@code --max-connections-per-client}). */
     public ClientAdmission admission() {
         return admission;
+    }
+
+    /**
+     * Clients turned away since start, by reason, in a fixed order: no_backend_available,
+     * not_allowed, per_client_limit (the metric's labels and the /status keys).
+     */
+    public Map<String, Long> rejectedClients() {
+        Map<String, Long> rejected = new LinkedHashMap<>();
+        rejected.put("no_backend_available", unservedClients());
+        for (ClientAdmission.Refusal refusal : ClientAdmission.Refusal.values()) {
+            rejected.put(refusal.label(), admission.refused(refusal));
+        }
+        return rejected;
     }
 
     /** Times the accept loop waited because --max-connections was reached. */

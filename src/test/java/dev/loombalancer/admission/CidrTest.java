@@ -30,6 +30,7 @@ class CidrTest {
         "fc00::/7,          fe00::1,        false",
         "::1,               ::1,            true",
         "::/0,              127.0.0.1,      false",
+        "10.0.0.0/8,        ::ffff:10.1.2.3, true",
     })
     void contains(String network, String address, boolean expected) throws Exception {
         assertEquals(expected, Cidr.parse(network).contains(InetAddress.getByName(address)));

@@ -162,7 +162,10 @@ class CommandLineTest {
         assertEquals(20000, config.maxConnections());
         assertEquals(Duration.ofSeconds(45), config.drainTimeout());
         // The shipped example parses too.
-        assertEquals(Strategy.LEAST_CONNECTIONS, parse("@examples/loom-balancer.args").strategy());
+        BalancerConfig example = parse("@examples/loom-balancer.args");
+        assertEquals(Strategy.LEAST_CONNECTIONS, example.strategy());
+        assertEquals(3, example.admission().allow().size());
+        assertEquals(200, example.admission().maxConnectionsPerClient());
     }
 
     /** picocli generates the bash/zsh completion script and the man page from the command itself. */

@@ -12,7 +12,9 @@ import dev.loombalancer.testing.RunningBalancer;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
 import java.io.IOException;
+import dev.loombalancer.pool.Backend;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.time.Duration;
 import java.util.List;
@@ -58,6 +60,28 @@ class AdmissionTest {
             first.close(); // frees one of its two places
             await().atMost(PROMPTLY).until(() -> balancer.connections().total() == 1);
             assertEquals("B1", TestClient.backendOf(balancer.localAddress(), greedy));
+        }
+    }
+
+    /** IPv6 clients match IPv6 networks only: ::1 is let in by ::1/128, not by 127.0.0.0/8. */
+    @Test
+    void ipv6ClientsMatchIpv6Networks() throws Exception {
+        InetAddress v6 = InetAddress.getByName("::1");
+        try (TestBackend b1 = TestBackend.hello("B1")) {
+            for (String network : List.of("::1/128", "127.0.0.0/8")) {
+                BalancerConfig config = BalancerConfig.builder(new InetSocketAddress(v6, 0),
+                                List.of(new Backend(b1.address())))
+                        .health(HealthCheckConfig.OFF)
+                        .admission(new AdmissionRules(List.of(Cidr.parse(network)), 0)).build();
+                try (Balancer balancer = Balancer.start(config)) {
+                    if (network.startsWith("::")) {
+                        assertEquals("B1", TestClient.backendOf(balancer.localAddress(), v6));
+                    } else {
+                        assertRefused(balancer, v6);
+                        assertEquals(1, balancer.admission().refused(Refusal.NOT_ALLOWED));
+                    }
+                }
+            }
         }
     }
 
