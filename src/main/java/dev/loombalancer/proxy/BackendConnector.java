@@ -91,9 +91,10 @@ public final class BackendConnector {
             }
         }
         unserved.increment();
-        Logger.error("no backend reachable for client {}: {} tried, {}; closing the client connection "
-                        + "(are the backends running?)", HostPort.format(client), tried,
-                candidates.hasNext() ? "the --retries limit" : "all refused or timed out");
+        Logger.error("no backend reachable for client {}: {} {} tried refused or timed out{}; closing the "
+                        + "client connection (are the backends running?)", HostPort.format(client),
+                candidates.hasNext() ? "the" : "all", tried,
+                candidates.hasNext() ? " (--retries " + (attempts - 1) + ")" : "");
         return null;
     }
 }
