@@ -1,7 +1,9 @@
 package dev.loombalancer.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.loombalancer.net.OpenFileLimit;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
@@ -27,5 +29,13 @@ class ConnectionLimitTest {
     @Test
     void unknownFileLimitMeansNoLimit() {
         assertEquals("no connection limit", ConnectionLimit.forFiles(0, OptionalLong.empty(), 0).describe());
+    }
+
+    /** On Linux the limit is read from /proc/self/limits; the build machines run Linux. */
+    @Test
+    void readsThisProcessesLimitOnLinux() {
+        if (System.getProperty("os.name").equals("Linux")) {
+            assertTrue(OpenFileLimit.current().orElseThrow() >= 256, "a real limit: " + OpenFileLimit.current());
+        }
     }
 }
