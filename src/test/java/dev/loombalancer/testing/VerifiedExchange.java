@@ -65,15 +65,8 @@ public final class VerifiedExchange {
             }
             long length = in.readLong();
             MessageDigest sha = Sha256.newDigest();
-            byte[] buffer = new byte[CHUNK];
-            for (long left = length; left > 0; ) {
-                int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
-                if (n < 0) {
-                    throw new EOFException("payload cut short");
-                }
-                sha.update(buffer, 0, n);
-                out.write(buffer, 0, n);
-                left -= n;
+            if (copyHashing(in, length, sha, out) < length) {
+                throw new EOFException("payload cut short");
             }
             byte[] claimed = in.readNBytes(32);
             byte[] computed = sha.digest();
@@ -153,14 +146,9 @@ public final class VerifiedExchange {
             throws IOException, InterruptedException {
         InputStream in = socket.getInputStream();
         MessageDigest echoed = Sha256.newDigest();
-        byte[] buffer = new byte[CHUNK];
-        for (long left = length; left > 0; ) {
-            int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
-            if (n < 0) {
-                return new Result(Outcome.CLOSED, 0, "echo ended after " + (length - left) + " of " + length);
-            }
-            echoed.update(buffer, 0, n);
-            left -= n;
+        long got = copyHashing(in, length, echoed, OutputStream.nullOutputStream());
+        if (got < length) {
+            return new Result(Outcome.CLOSED, 0, "echo ended after " + got + " of " + length);
         }
         byte[] trailer = in.readNBytes(33);
         if (trailer.length < 33) {
@@ -181,5 +169,22 @@ public final class VerifiedExchange {
             return new Result(Outcome.CORRUPT, 0, "bytes after the end");
         }
         return new Result(Outcome.VERIFIED, 2 * length, "");
+    }
+
+    /** Copies {@code length} bytes (fewer at end of stream) through {@code sha}; how many were copied. */
+    private static long copyHashing(InputStream in, long length, MessageDigest sha, OutputStream out)
+            throws IOException {
+        byte[] buffer = new byte[CHUNK];
+        long left = length;
+        while (left > 0) {
+            int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+            if (n < 0) {
+                break;
+            }
+            sha.update(buffer, 0, n);
+            out.write(buffer, 0, n);
+            left -= n;
+        }
+        return length - left;
     }
 }
