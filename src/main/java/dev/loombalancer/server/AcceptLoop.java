@@ -58,9 +58,11 @@ final class AcceptLoop implements Runnable {
                     break; // we are stopping: closing the listener is how accept is woken up
                 }
                 // Transient (too many open files, out of buffers, a client that reset while
-                // queued): wait a little so a persistent error does not spin the CPU, then go on.
-                Logger.warn("accept failed: {}; retrying in {} ms", SocketErrors.describe(e), pause);
-                if (!pauseFor(pause)) {
+                // queued): wait so a persistent error does not spin the CPU, then go on. The
+                // wait ends early when a connection ends, since that frees descriptors.
+                Logger.warn("accept failed: {}; retrying when a connection ends, or in {} ms",
+                        SocketErrors.describe(e), pause);
+                if (!limit.pauseUntilRelease(pause)) {
                     break;
                 }
                 pause = Math.min(pause * 2, LONGEST_PAUSE_MILLIS);
@@ -78,16 +80,6 @@ final class AcceptLoop implements Runnable {
             Logger.error("could not start a connection handler: {}; closing the client", e.toString());
             Closer.closeQuietly(client);
             limit.release(); // the handler never started, so it cannot give the permit back
-        }
-    }
-
-    /** Backs off after an accept error; false if interrupted, which means stop. */
-    private static boolean pauseFor(long millis) {
-        try {
-            Thread.sleep(millis);
-            return true;
-        } catch (InterruptedException e) {
-            return false;
         }
     }
 }

@@ -2,8 +2,11 @@ package dev.loombalancer.server;
 
 import java.util.OptionalLong;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.tinylog.Logger;
 
 /**
@@ -28,6 +31,12 @@ final class ConnectionLimit {
     private final Semaphore permits;
     private final AtomicLong waits = new AtomicLong();
     private final AtomicBoolean full = new AtomicBoolean();
+    // For the accept loop's pause after an accept error: a connection that ends frees two
+    // descriptors, so it ends the pause at once. The volatile flag keeps release() free of
+    // any lock unless the accept loop is paused right now.
+    private final ReentrantLock pauseLock = new ReentrantLock();
+    private final Condition released = pauseLock.newCondition();
+    private volatile boolean paused;
 
     /** @param max the limit; 0 for none */
     ConnectionLimit(int max) {
@@ -91,6 +100,35 @@ final class ConnectionLimit {
             if (full.get() && permits.availablePermits() > max / 10 && full.compareAndSet(true, false)) {
                 Logger.info("below --max-connections {} again; accepting", max);
             }
+        }
+        if (paused) {
+            pauseLock.lock();
+            try {
+                released.signalAll();
+            } finally {
+                pauseLock.unlock();
+            }
+        }
+    }
+
+    /**
+     * The accept loop's back-off after an accept error: waits until a connection ends or
+     * {@code millis} have passed, whichever is first (a connection that ended just before
+     * the wait began is missed, which costs at most the back-off).
+     *
+     * @return false if interrupted, which means the balancer is stopping
+     */
+    boolean pauseUntilRelease(long millis) {
+        pauseLock.lock();
+        try {
+            paused = true;
+            released.await(millis, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (InterruptedException e) {
+            return false;
+        } finally {
+            paused = false;
+            pauseLock.unlock();
         }
     }
 

@@ -1,10 +1,13 @@
 package dev.loombalancer.server;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loombalancer.net.OpenFileLimit;
+import java.time.Duration;
 import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /** Without --max-connections, the open-file limit decides, as HAProxy derives maxconn from ulimit -n. */
@@ -37,5 +40,18 @@ class ConnectionLimitTest {
         if (System.getProperty("os.name").equals("Linux")) {
             assertTrue(OpenFileLimit.current().orElseThrow() >= 256, "a real limit: " + OpenFileLimit.current());
         }
+    }
+
+    /** After an accept error the loop waits, but a connection that ends cuts the wait short. */
+    @Test
+    void aConnectionEndingEndsTheAcceptPause() throws Exception {
+        ConnectionLimit limit = new ConnectionLimit(0);
+        AtomicBoolean resumed = new AtomicBoolean();
+        Thread acceptLoop = Thread.ofVirtual().start(() -> resumed.set(limit.pauseUntilRelease(600_000)));
+        await().atMost(Duration.ofSeconds(5)).until(() -> acceptLoop.getState() == Thread.State.WAITING
+                || acceptLoop.getState() == Thread.State.TIMED_WAITING);
+        limit.release(); // a connection ends
+        assertTrue(acceptLoop.join(Duration.ofSeconds(5)), "resumed long before the 10-minute back-off");
+        assertTrue(resumed.get());
     }
 }
