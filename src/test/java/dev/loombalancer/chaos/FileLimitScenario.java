@@ -8,11 +8,8 @@ import dev.loombalancer.testing.BalancerProcess;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -50,16 +47,16 @@ class FileLimitScenario {
             assertEquals("B1", TestClient.backendOf(server, null));
             Chaos.Baseline before = Chaos.Baseline.of(balancer);
 
-            List<Socket> flood = flood(server);
+            List<TestClient> flood = flood(server);
             balancer.awaitLine("reached; new clients wait in the listen backlog");
             int peak = balancer.openFiles();
             assertTrue(peak < FILE_LIMIT, peak + " files open");
             // Every client gets its answer: the first ones at once, the queued ones as room is made.
             int served = 0;
-            for (Socket client : flood) {
-                client.setSoTimeout(30_000);
-                String reply = readLine(client.getInputStream());
-                assertTrue(reply.startsWith("Hello from B"), "served: " + reply);
+            for (TestClient client : flood) {
+                client.socket().setSoTimeout(30_000);
+                String reply = client.readLine();
+                assertTrue(reply != null && reply.startsWith("Hello from B"), "served: " + reply);
                 client.close(); // makes room for one queued client
                 served++;
             }
@@ -88,17 +85,18 @@ class FileLimitScenario {
             assertEquals("B1", TestClient.backendOf(server, null));
             Chaos.Baseline before = Chaos.Baseline.of(balancer);
 
-            List<Socket> flood = flood(server);
+            List<TestClient> flood = flood(server);
             balancer.awaitLine("too many open files");
             // Each flood client, at once: answered, cut, or still queued behind the full table.
             AtomicInteger served = new AtomicInteger();
             AtomicInteger cut = new AtomicInteger();
             List<Thread> readers = new ArrayList<>();
-            for (Socket client : flood) {
+            for (TestClient client : flood) {
                 readers.add(Thread.ofVirtual().start(() -> {
                     try {
-                        client.setSoTimeout(2_000);
-                        (readLine(client.getInputStream()).startsWith("Hello from B") ? served : cut).incrementAndGet();
+                        client.socket().setSoTimeout(2_000);
+                        String reply = client.readLine();
+                        (reply != null && reply.startsWith("Hello from B") ? served : cut).incrementAndGet();
                     } catch (SocketTimeoutException queued) {
                         // neither: it waits in the backlog, and is closed below
                     } catch (IOException reset) {
@@ -109,7 +107,7 @@ class FileLimitScenario {
             for (Thread reader : readers) {
                 reader.join();
             }
-            for (Socket client : flood) {
+            for (TestClient client : flood) {
                 client.close();
             }
             // Serving normally again: all three backends UP (none blamed), every client answered.
@@ -132,23 +130,13 @@ class FileLimitScenario {
     }
 
     /** {@link #FLOOD} clients, connected (or queued by the kernel) and each having sent one line. */
-    private static List<Socket> flood(InetSocketAddress server) throws IOException {
-        List<Socket> clients = new ArrayList<>();
+    private static List<TestClient> flood(InetSocketAddress server) throws IOException {
+        List<TestClient> clients = new ArrayList<>();
         for (int i = 0; i < FLOOD; i++) {
-            Socket client = new Socket();
-            client.connect(server, 10_000);
-            client.getOutputStream().write(("flood " + i + "\n").getBytes(StandardCharsets.UTF_8));
+            TestClient client = new TestClient(server);
+            client.send("flood " + i);
             clients.add(client);
         }
         return clients;
-    }
-
-    /** One line, or "" at end of stream. */
-    private static String readLine(InputStream in) throws IOException {
-        StringBuilder line = new StringBuilder();
-        for (int c; (c = in.read()) >= 0 && c != '\n'; ) {
-            line.append((char) c);
-        }
-        return line.toString();
     }
 }

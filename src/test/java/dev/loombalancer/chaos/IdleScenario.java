@@ -8,10 +8,7 @@ import dev.loombalancer.testing.BalancerProcess;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,11 +43,11 @@ class IdleScenario {
             Chaos.Baseline before = Chaos.Baseline.of(balancer);
             long[] quiet = freshClientMillis(server);
 
-            List<Socket> sleepers = openIdle(server, idle);
+            List<TestClient> sleepers = openIdle(server, idle);
             assertEquals(idle, balancer.statusNumber("activeConnections"));
             long[] busy = freshClientMillis(server);
             assertTrue(busy[busy.length - 1] <= FRESH_CLIENT_BOUND_MILLIS, "slowest fresh client: " + busy[busy.length - 1]);
-            for (Socket sleeper : sleepers) {
+            for (TestClient sleeper : sleepers) {
                 sleeper.close();
             }
             Map<String, Object> figures = Chaos.backToBaseline(balancer, before);
@@ -79,14 +76,14 @@ class IdleScenario {
             Chaos.Baseline before = Chaos.Baseline.of(balancer);
 
             long opened = System.nanoTime();
-            List<Socket> sleepers = openIdle(server, idle);
+            List<TestClient> sleepers = openIdle(server, idle);
             await().atMost(timeout.plusSeconds(30)).until(() -> balancer.statusNumber("activeConnections") == 0);
             long reapedAfter = (System.nanoTime() - opened) / 1_000_000;
             int sawClose = 0;
-            for (Socket sleeper : sleepers) {
-                sleeper.setSoTimeout(5_000);
+            for (TestClient sleeper : sleepers) {
+                sleeper.socket().setSoTimeout(5_000);
                 try (sleeper) {
-                    if (sleeper.getInputStream().read() < 0) {
+                    if (sleeper.readLine() == null) {
                         sawClose++;
                     }
                 } catch (IOException reset) {
@@ -94,7 +91,7 @@ class IdleScenario {
                 }
             }
             assertEquals(idle, sawClose, "every idle client saw its connection closed");
-            assertEquals(Arrays.asList("B1"), Arrays.asList(TestClient.backendOf(server, null)), "still serving");
+            assertEquals("B1", TestClient.backendOf(server, null), "still serving");
             Map<String, Object> figures = Chaos.backToBaseline(balancer, before);
 
             Map<String, Object> report = new LinkedHashMap<>();
@@ -108,20 +105,14 @@ class IdleScenario {
     }
 
     /** {@code count} connections, each proxied (one line answered) and then left idle. */
-    private static List<Socket> openIdle(InetSocketAddress server, int count) throws IOException {
-        List<Socket> sockets = new ArrayList<>(count);
+    private static List<TestClient> openIdle(InetSocketAddress server, int count) throws IOException {
+        List<TestClient> clients = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            Socket socket = new Socket();
-            socket.connect(server, 10_000);
-            socket.setSoTimeout(10_000);
-            socket.getOutputStream().write("idle\n".getBytes(StandardCharsets.UTF_8));
-            InputStream in = socket.getInputStream();
-            for (int c; (c = in.read()) >= 0 && c != '\n'; ) {
-                // the reply, "Hello from B…: idle": proves the connection is proxied
-            }
-            sockets.add(socket);
+            TestClient client = new TestClient(server);
+            client.backendName("idle"); // answered by a backend: the connection is proxied
+            clients.add(client);
         }
-        return sockets;
+        return clients;
     }
 
     /** {@link #SAMPLES} fresh clients, one after another: connect, one line, close; milliseconds each, sorted. */
