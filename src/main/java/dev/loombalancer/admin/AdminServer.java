@@ -6,7 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
-import dev.loombalancer.server.Balancer;
+import dev.loombalancer.server.BalancerView;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -38,9 +38,9 @@ public final class AdminServer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
-    private final Balancer balancer;
+    private final BalancerView balancer;
 
-    private AdminServer(HttpServer server, Balancer balancer) {
+    private AdminServer(HttpServer server, BalancerView balancer) {
         this.server = server;
         this.balancer = balancer;
     }
@@ -60,7 +60,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** Binds the admin address and starts serving; the caller closes it. */
-    public static AdminServer start(InetSocketAddress address, Balancer balancer) throws CannotBind {
+    public static AdminServer start(InetSocketAddress address, BalancerView balancer) throws CannotBind {
         HttpServer server;
         try {
             server = HttpServer.create(address, 64);

@@ -1,10 +1,10 @@
 package dev.loombalancer.admin;
 
 import dev.loombalancer.pool.Backend;
-import dev.loombalancer.pool.BackendHealth;
+import dev.loombalancer.pool.BackendState;
 import dev.loombalancer.pool.BackendPool;
 import dev.loombalancer.pool.BackendStats;
-import dev.loombalancer.server.Balancer;
+import dev.loombalancer.server.BalancerView;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -12,7 +12,9 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 
@@ -34,7 +36,7 @@ final class BalancerMetrics {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
 
-    BalancerMetrics(Balancer balancer) {
+    BalancerMetrics(BalancerView balancer) {
         BackendPool pool = balancer.pool();
         List<Backend> backends = pool.backends();
         boolean perBackend = backends.size() <= PER_BACKEND_LIMIT;
@@ -47,13 +49,14 @@ final class BalancerMetrics {
                 .help("Backends by state: up, down, or draining (drained by the admin API).")
                 .labelNames("state")
                 .callback(cb -> {
-                    int[] counts = new int[BackendHealth.State.values().length];
+                    Map<BackendState, Integer> counts = new EnumMap<>(BackendState.class);
+                    for (BackendState state : BackendState.values()) {
+                        counts.put(state, 0);
+                    }
                     for (Backend backend : backends) {
-                        counts[pool.healthOf(backend).state().ordinal()]++;
+                        counts.merge(pool.healthOf(backend).state(), 1, Integer::sum);
                     }
-                    for (BackendHealth.State state : BackendHealth.State.values()) {
-                        cb.call(counts[state.ordinal()], state.name().toLowerCase(Locale.ROOT));
-                    }
+                    counts.forEach((state, count) -> cb.call(count, state.name().toLowerCase(Locale.ROOT)));
                 })
                 .register(registry);
         CounterWithCallback.builder().name("loom_bytes")
@@ -61,8 +64,8 @@ final class BalancerMetrics {
                 .unit(Unit.BYTES)
                 .labelNames("direction")
                 .callback(cb -> {
-                    cb.call(sum(pool, BackendStats::bytesUp), "up");
-                    cb.call(sum(pool, BackendStats::bytesDown), "down");
+                    cb.call(sum(pool, BackendStats::bytesToBackend), "up");
+                    cb.call(sum(pool, BackendStats::bytesToClient), "down");
                 })
                 .register(registry);
         CounterWithCallback.builder().name("loom_connections")

@@ -6,7 +6,7 @@ import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendHealth;
 import dev.loombalancer.pool.BackendPool;
 import dev.loombalancer.pool.BackendStats;
-import dev.loombalancer.server.Balancer;
+import dev.loombalancer.server.BalancerView;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,12 +21,12 @@ final class StatusReport {
     private StatusReport() {
     }
 
-    static String json(Balancer balancer) throws IOException {
+    static String json(BalancerView balancer) throws IOException {
         BackendPool pool = balancer.pool();
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("listen", HostPort.format(balancer.localAddress()));
-        status.put("strategy", balancer.config().strategy().toString());
-        status.put("healthChecks", balancer.config().health().describe());
+        status.put("strategy", balancer.strategy());
+        status.put("healthChecks", balancer.healthChecks());
         status.put("startedAt", balancer.startedAt().toString());
         status.put("uptimeSeconds", Duration.between(balancer.startedAt(), Instant.now()).toSeconds());
         status.put("activeConnections", pool.connections().total());
@@ -50,10 +50,10 @@ final class StatusReport {
         entry.put("state", health.state().name());
         entry.put("activeConnections", pool.connections().active(backend));
         entry.put("totalConnections", stats.connections());
-        entry.put("bytesUp", stats.bytesUp());
-        entry.put("bytesDown", stats.bytesDown());
+        entry.put("bytesUp", stats.bytesToBackend());
+        entry.put("bytesDown", stats.bytesToClient());
         entry.put("connectFailures", stats.connectFailures());
-        entry.put("lastHealthResult", health.status().lastResult());
+        entry.put("lastHealthResult", health.streak().lastResult());
         return entry;
     }
 }

@@ -20,17 +20,4 @@ public record AdmissionRules(List<Cidr> allow, int maxConnectionsPerClient) {
                     + maxConnectionsPerClient);
         }
     }
-
-    /** For the start-up line: "" when open to everyone without limits. */
-    public String describe() {
-        StringBuilder text = new StringBuilder();
-        if (!allow.isEmpty()) {
-            text.append(", clients from ").append(allow.size() <= 3 ? allow.toString()
-                    : allow.subList(0, 3) + " and " + (allow.size() - 3) + " more");
-        }
-        if (maxConnectionsPerClient > 0) {
-            text.append(", at most ").append(maxConnectionsPerClient).append(" connections per client");
-        }
-        return text.toString();
-    }
 }

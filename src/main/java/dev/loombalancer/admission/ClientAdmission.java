@@ -2,7 +2,10 @@ package dev.loombalancer.admission;
 
 import java.net.InetAddress;
 import java.util.List;
+import java.util.EnumMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -40,21 +43,26 @@ public final class ClientAdmission {
     private final List<Cidr> allow;
     private final int maxPerClient;
     private final ConcurrentHashMap<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
-    private final LongAdder[] refused = {new LongAdder(), new LongAdder()};
-    private final AtomicBoolean[] logged = {new AtomicBoolean(), new AtomicBoolean()};
+    private final Map<Refusal, LongAdder> refused = new EnumMap<>(Refusal.class);
+    // Whether each reason's first refusal has been logged: later ones are only counted.
+    private final Map<Refusal, AtomicBoolean> logged = new EnumMap<>(Refusal.class);
 
     public ClientAdmission(AdmissionRules rules) {
         this.allow = rules.allow();
         this.maxPerClient = rules.maxConnectionsPerClient();
+        for (Refusal reason : Refusal.values()) {
+            refused.put(reason, new LongAdder());
+            logged.put(reason, new AtomicBoolean());
+        }
     }
 
     /**
      * Admits the client, or says why not. An admitted client must be {@link #release}d when
-     * its connection ends.
+     * its connection ends; a refused one is already counted and logged.
      *
-     * @return null when admitted
+     * @return empty when admitted, else why the client is refused
      */
-    public Refusal admit(InetAddress client) {
+    public Optional<Refusal> admit(InetAddress client) {
         if (!allow.isEmpty() && !allowed(client)) {
             return refuse(Refusal.NOT_ALLOWED, client);
         }
@@ -72,7 +80,7 @@ public final class ClientAdmission {
                 return refuse(Refusal.PER_CLIENT_LIMIT, client);
             }
         }
-        return null;
+        return Optional.empty();
     }
 
     /** A plain loop, not a stream: this runs on the accept thread for every client. */
@@ -94,7 +102,7 @@ public final class ClientAdmission {
 
     /** Clients refused for this reason since start. */
     public long refused(Refusal reason) {
-        return refused[reason.ordinal()].sum();
+        return refused.get(reason).sum();
     }
 
     /** Client addresses holding at least one connection, when a per-client limit is set (else 0). */
@@ -102,15 +110,15 @@ public final class ClientAdmission {
         return perClient.size();
     }
 
-    private Refusal refuse(Refusal reason, InetAddress client) {
-        refused[reason.ordinal()].increment();
+    private Optional<Refusal> refuse(Refusal reason, InetAddress client) {
+        refused.get(reason).increment();
         // One line the first time, not one per client: a scan or a flood must not flood the log.
-        if (logged[reason.ordinal()].compareAndSet(false, true)) {
+        if (logged.get(reason).compareAndSet(false, true)) {
             Logger.warn("refused client {}: {}; further refusals are counted in loom_connections_rejected "
                     + "(reason=\"{}\"), not logged", client.getHostAddress(), reason.why, reason.label());
         } else {
             Logger.debug("refused client {}: {}", client.getHostAddress(), reason.why);
         }
-        return reason;
+        return Optional.of(reason);
     }
 }

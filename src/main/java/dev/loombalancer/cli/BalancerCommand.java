@@ -3,7 +3,7 @@ package dev.loombalancer.cli;
 import dev.loombalancer.admin.AdminServer;
 import dev.loombalancer.admission.AdmissionRules;
 import dev.loombalancer.admission.Cidr;
-import dev.loombalancer.health.HealthCheckConfig;
+import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.policy.StickyTable;
@@ -179,30 +179,43 @@ public final class BalancerCommand implements Callable<Integer> {
     /** Checks the options as a whole and builds the configuration; errors are usage errors. */
     BalancerConfig config() {
         try {
-            HealthCheckConfig health = new HealthCheckConfig(noHealthCheck ? Duration.ZERO : healthInterval,
-                    healthTimeout, rise, fall);
-            return new BalancerConfig(listen, distinctBackends(), connectTimeout, retries, backlog, strategy, health,
-                    new StickyTable.Limits(stickyTtl, stickyMax), idleTimeout, whenUnavailable, maxConnections,
-                    drainTimeout, admin, new AdmissionRules(allow, maxConnectionsPerClient));
+            return BalancerConfig.builder(listen, distinctBackends())
+                    .connectTimeout(connectTimeout)
+                    .retries(retries)
+                    .backlog(backlog)
+                    .strategy(strategy)
+                    .health(new ProbeConfig(noHealthCheck ? Duration.ZERO : healthInterval, healthTimeout, rise, fall))
+                    .sticky(new StickyTable.Limits(stickyTtl, stickyMax))
+                    .idleTimeout(idleTimeout)
+                    .whenUnavailable(whenUnavailable)
+                    .maxConnections(maxConnections)
+                    .drainTimeout(drainTimeout)
+                    .admission(new AdmissionRules(allow, maxConnectionsPerClient))
+                    .build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
     }
 
+    /**
+     * The composition root: binds the balancer's listener, then the admin endpoint (if
+     * asked for) in front of it, and only then starts accepting, so a bad address of either
+     * fails before any client is taken in. Runs until a stop signal has closed the balancer.
+     */
     @Override
     public Integer call() throws InterruptedException {
         BalancerConfig config = config();
-        Balancer balancer;
-        try {
-            balancer = Balancer.start(config);
+        try (Balancer balancer = Balancer.open(config);
+             AdminServer adminServer = admin == null ? null : AdminServer.start(admin, balancer)) {
+            balancer.start();
+            StopSignals.install(() -> balancer.drain(config.drainTimeout()), balancer::close);
+            balancer.awaitStop();
+            return 0;
         } catch (AdminServer.CannotBind e) {
             return cannotBind("cannot serve --admin on ", e.address(), "--admin", e);
         } catch (IOException e) {
             return cannotBind("cannot listen on ", config.listen(), "--listen", e);
         }
-        StopSignals.install(() -> balancer.drain(config.drainTimeout()), balancer::close);
-        balancer.awaitStop();
-        return 0;
     }
 
     /** Flattens the --backend items, naming both items when an address is given twice. */

@@ -8,7 +8,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Virtual threads are cheap enough to start one per blocking task and never pool them,
  * but they are also invisible to {@code Thread.getAllStackTraces()}. Counting them here is
- * how tests (and later, metrics) prove that no connection leaves a thread behind.
+ * how tests, {@code /status} and the {@code loom_threads_live} metric show that no
+ * connection leaves a thread behind.
  */
 public final class CountingThreadFactory implements ThreadFactory {
 

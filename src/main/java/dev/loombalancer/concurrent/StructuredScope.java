@@ -2,7 +2,6 @@ package dev.loombalancer.concurrent;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -41,20 +40,30 @@ public final class StructuredScope implements AutoCloseable {
         this.onShutdown = onShutdown;
     }
 
+    /** Blocking work forked into the scope; what it throws is the scope's failure. */
+    @FunctionalInterface
+    public interface Task {
+        void run() throws Exception;
+    }
+
     /** Starts {@code task} on a new thread. After a shutdown the task is not started at all. */
-    public <T> Subtask<T> fork(Callable<? extends T> task) {
+    public void fork(Task task) {
         ensureOwner();
         if (closed) {
             throw new IllegalStateException("scope is closed");
         }
-        Subtask<T> subtask = new Subtask<>(task, this);
         if (shutdown.get()) {
-            return subtask;
+            return;
         }
-        Thread thread = threads.newThread(subtask::run);
+        Thread thread = threads.newThread(() -> {
+            try {
+                task.run();
+            } catch (Throwable e) {
+                failed(e);
+            }
+        });
         forked.add(thread);
         thread.start();
-        return subtask;
     }
 
     /** Waits until every forked subtask has finished, normally or not. */
@@ -129,55 +138,6 @@ public final class StructuredScope implements AutoCloseable {
     private void ensureOwner() {
         if (Thread.currentThread() != owner) {
             throw new IllegalStateException("only the thread that opened the scope may use it");
-        }
-    }
-
-    /** A forked task's outcome, readable by the owner after {@link #join()}. */
-    public static final class Subtask<T> {
-
-        /** Where a subtask stands. */
-        public enum State { UNAVAILABLE, SUCCESS, FAILED }
-
-        private final Callable<? extends T> task;
-        private final StructuredScope scope;
-        private volatile State state = State.UNAVAILABLE;
-        private volatile T result;
-        private volatile Throwable exception;
-
-        private Subtask(Callable<? extends T> task, StructuredScope scope) {
-            this.task = task;
-            this.scope = scope;
-        }
-
-        private void run() {
-            try {
-                result = task.call();
-                state = State.SUCCESS;
-            } catch (Throwable e) {
-                exception = e;
-                state = State.FAILED;
-                scope.failed(e);
-            }
-        }
-
-        public State state() {
-            return state;
-        }
-
-        /** The task's result; only after it succeeded. */
-        public T get() {
-            if (state != State.SUCCESS) {
-                throw new IllegalStateException("subtask did not succeed: " + state);
-            }
-            return result;
-        }
-
-        /** What the task threw; only after it failed. */
-        public Throwable exception() {
-            if (state != State.FAILED) {
-                throw new IllegalStateException("subtask did not fail: " + state);
-            }
-            return exception;
         }
     }
 }

@@ -22,10 +22,12 @@ import org.tinylog.Logger;
  *
  * <p>Each probe is a blocking connect on its own virtual thread: a black-holed backend
  * parks one cheap thread until the timeout while the others' probes go on. Rounds start
- * on a fixed beat and never wait for the previous round's stragglers; a backend whose
+ * on a fixed beat and do not wait for the previous round's stragglers: a backend whose
  * last probe is still running is skipped for that round, so no backend is probed twice
- * at once and a slow one delays nobody. A semaphore bounds the probes in flight, so
- * 10,000 backends do not open 10,000 sockets at once.
+ * at once and a slow one delays nobody. A semaphore bounds the probes in flight
+ * ({@link #MAX_IN_FLIGHT}), so 10,000 backends do not open 10,000 sockets at once; with
+ * that many black-holed, starting a round does wait for a free permit, and the round
+ * after it starts late.
  */
 public final class HealthProber implements AutoCloseable {
 
@@ -37,7 +39,7 @@ public final class HealthProber implements AutoCloseable {
     public static final int MAX_IN_FLIGHT = 1024;
 
     private final BackendPool pool;
-    private final HealthCheckConfig config;
+    private final ProbeConfig config;
     private final int timeoutMillis;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
     // The probe running for each backend: at most one, so a slow backend is skipped, not
@@ -56,7 +58,7 @@ public final class HealthProber implements AutoCloseable {
     }
     private final Thread scheduler;
 
-    public HealthProber(BackendPool pool, HealthCheckConfig config) {
+    public HealthProber(BackendPool pool, ProbeConfig config) {
         this.pool = pool;
         this.config = config;
         this.timeoutMillis = Math.toIntExact(config.timeout().toMillis());

@@ -10,7 +10,11 @@ public final class Closer {
     private Closer() {
     }
 
+    /** Closes {@code closeable}, if there is one, ignoring what closing throws. */
     public static void closeQuietly(Closeable closeable) {
+        if (closeable == null) {
+            return;
+        }
         try {
             closeable.close();
         } catch (IOException ignored) {

@@ -78,11 +78,6 @@ public final class ConsistentHash implements SelectionPolicy {
         return up.get((int) Math.floorMod(hash, (long) up.size()));
     }
 
-    /** The backend a client address maps to; the same on every instance with the same backends. */
-    public Backend backendFor(InetSocketAddress client) {
-        return primary(Hashing.of(client.getAddress(), 0));
-    }
-
     @Override
     public String name() {
         return Strategy.CONSISTENT_HASH.toString();

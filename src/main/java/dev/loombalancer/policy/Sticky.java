@@ -48,9 +48,4 @@ public final class Sticky implements SelectionPolicy {
     public String name() {
         return Strategy.STICKY.toString();
     }
-
-    /** The session table, for tests and status. */
-    StickyTable sessions() {
-        return sessions;
-    }
 }

@@ -13,37 +13,34 @@ import java.util.concurrent.atomic.AtomicReference;
  * know nothing, and a refusing backend should not cost three rounds of failed clients.
  *
  * <p>Probes and client connections report from many threads at once. The whole state is
- * one immutable {@link Status} swapped by compare-and-set, so there is no lock, and a
+ * one immutable {@link Streak} swapped by compare-and-set, so there is no lock, and a
  * transition is seen by exactly one reporter, which is the one that logs it.
  */
 public final class BackendHealth {
 
     /** Where a backend stands, and the streak that got it there. */
-    public record Status(boolean up, boolean checked, int successes, int failures, String lastResult) {
+    public record Streak(boolean up, boolean checked, int successes, int failures, String lastResult) {
 
-        static final Status INITIAL = new Status(true, false, 0, 0, "not checked yet");
+        static final Streak INITIAL = new Streak(true, false, 0, 0, "not checked yet");
 
-        Status succeeded(int rise, String result) {
+        Streak succeeded(int rise, String result) {
             boolean nowUp = up || successes + 1 >= rise;
-            return new Status(nowUp, true, successes + 1, 0, result);
+            return new Streak(nowUp, true, successes + 1, 0, result);
         }
 
-        Status failed(int fall, String result) {
+        Streak failed(int fall, String result) {
             boolean nowDown = !up || !checked || failures + 1 >= fall;
-            return new Status(!nowDown, true, 0, failures + 1, result);
+            return new Streak(!nowDown, true, 0, failures + 1, result);
         }
     }
 
-    /** What an operator sees: health, unless an operator drained the backend. */
-    public enum State { UP, DOWN, DRAINING }
-
     /** A change of state, for the one reporter that caused it to log. */
-    public record Transition(Status before, Status after) {
+    public record Transition(Streak before, Streak after) {
     }
 
     private final int rise;
     private final int fall;
-    private final AtomicReference<Status> status = new AtomicReference<>(Status.INITIAL);
+    private final AtomicReference<Streak> streak = new AtomicReference<>(Streak.INITIAL);
     // Set by an operator (admin API): no new connections, whatever the health checks say.
     private volatile boolean draining;
 
@@ -56,16 +53,16 @@ public final class BackendHealth {
     }
 
     public boolean isUp() {
-        return status.get().up();
+        return streak.get().up();
     }
 
     /** UP and not drained by an operator: may get new connections. */
     public boolean isSelectable() {
-        return !draining && status.get().up();
+        return !draining && streak.get().up();
     }
 
-    public State state() {
-        return draining ? State.DRAINING : isUp() ? State.UP : State.DOWN;
+    public BackendState state() {
+        return draining ? BackendState.DRAINING : isUp() ? BackendState.UP : BackendState.DOWN;
     }
 
     public boolean isDraining() {
@@ -76,24 +73,24 @@ public final class BackendHealth {
         this.draining = draining;
     }
 
-    public Status status() {
-        return status.get();
+    public Streak streak() {
+        return streak.get();
     }
 
     /** Records a successful attempt; returns the transition to UP it caused, or null. */
     public Transition succeeded(String result) {
-        Status before = status.getAndUpdate(s -> s.succeeded(rise, result));
+        Streak before = streak.getAndUpdate(s -> s.succeeded(rise, result));
         return transition(before, before.succeeded(rise, result));
     }
 
     /** Records a failed attempt; returns the transition to DOWN it caused, or null. */
     public Transition failed(String result) {
-        Status before = status.getAndUpdate(s -> s.failed(fall, result));
+        Streak before = streak.getAndUpdate(s -> s.failed(fall, result));
         return transition(before, before.failed(fall, result));
     }
 
     // The update functions are pure, so recomputing from `before` gives exactly what was stored.
-    private static Transition transition(Status before, Status after) {
+    private static Transition transition(Streak before, Streak after) {
         return before.up() == after.up() ? null : new Transition(before, after);
     }
 

@@ -20,11 +20,6 @@ import org.tinylog.Logger;
  */
 public final class BackendPool {
 
-    /** Health thresholds; with {@code tracked} false every backend is always UP. */
-    public record Health(boolean tracked, int rise, int fall) {
-        public static final Health UNTRACKED = new Health(false, 1, 1);
-    }
-
     private final List<Backend> backends;
     // One entry per backend, so a connection looks its backend up once for both.
     private final Map<Backend, Entry> entries = new HashMap<>();
@@ -37,7 +32,7 @@ public final class BackendPool {
     private final StateFilter upList = new StateFilter(this::isSelectable);
     private final StateFilter notDrainingList = new StateFilter(b -> !healthOf(b).isDraining());
 
-    public BackendPool(List<Backend> backends, Health thresholds) {
+    public BackendPool(List<Backend> backends, RiseFall thresholds) {
         if (backends.isEmpty()) {
             throw new IllegalArgumentException("a backend pool needs at least one backend");
         }
@@ -55,7 +50,7 @@ public final class BackendPool {
 
     /** A pool whose backends are always UP (no health checking). */
     public BackendPool(List<Backend> backends) {
-        this(backends, Health.UNTRACKED);
+        this(backends, RiseFall.UNTRACKED);
     }
 
     /** Every backend, in the order given on the command line. */
@@ -165,11 +160,6 @@ public final class BackendPool {
         return entry;
     }
 
-    /** Whether failures and successes change backend state (health checking is on). */
-    public boolean tracked() {
-        return tracked;
-    }
-
     public ConnectionCounter connections() {
         return connections;
     }
@@ -195,8 +185,8 @@ public final class BackendPool {
         Entry entry = entryOf(backend);
         entry.stats().connected();
         if (tracked) {
-            BackendHealth.Status status = entry.health().status();
-            if (!status.up() || !status.checked() || status.failures() > 0) {
+            BackendHealth.Streak streak = entry.health().streak();
+            if (!streak.up() || !streak.checked() || streak.failures() > 0) {
                 succeeded(backend, "client connection succeeded");
             }
         }
@@ -236,7 +226,7 @@ public final class BackendPool {
 
     /** One line per state change, never one per probe. */
     private void log(Backend backend, Transition transition, int up) {
-        BackendHealth.Status after = transition.after();
+        BackendHealth.Streak after = transition.after();
         BackendHealth state = healthOf(backend);
         String streak = after.up() ? after.successes() + "/" + state.rise()
                 : transition.before().checked() ? after.failures() + "/" + state.fall() : "first check";

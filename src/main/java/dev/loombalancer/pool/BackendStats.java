@@ -8,8 +8,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class BackendStats {
 
-    private final LongAdder bytesUp = new LongAdder();
-    private final LongAdder bytesDown = new LongAdder();
+    private final LongAdder bytesToBackend = new LongAdder();
+    private final LongAdder bytesToClient = new LongAdder();
     private final LongAdder connectFailures = new LongAdder();
     private final LongAdder connections = new LongAdder();
 
@@ -23,10 +23,10 @@ public final class BackendStats {
         return connections.sum();
     }
 
-    /** Adds a finished connection's bytes, client→backend and backend→client. */
-    public void addBytes(long up, long down) {
-        bytesUp.add(up);
-        bytesDown.add(down);
+    /** Adds a finished connection's bytes in each direction. */
+    public void addBytes(long toBackend, long toClient) {
+        bytesToBackend.add(toBackend);
+        bytesToClient.add(toClient);
     }
 
     /** Counts a client connection that this backend refused or did not accept in time. */
@@ -34,12 +34,12 @@ public final class BackendStats {
         connectFailures.increment();
     }
 
-    public long bytesUp() {
-        return bytesUp.sum();
+    public long bytesToBackend() {
+        return bytesToBackend.sum();
     }
 
-    public long bytesDown() {
-        return bytesDown.sum();
+    public long bytesToClient() {
+        return bytesToClient.sum();
     }
 
     public long connectFailures() {

@@ -69,10 +69,6 @@ public final class ConnectionCounter {
             this.counter = counter;
         }
 
-        public Backend backend() {
-            return backend;
-        }
-
         @Override
         public void close() {
             if (released.compareAndSet(false, true)) {

@@ -44,8 +44,17 @@ public final class BackendConnector {
         return unserved.sum();
     }
 
-    /** A backend, the socket connected to it, the lease that counts the connection, and its stats. */
-    public record Connected(Backend backend, Socket socket, Lease lease, BackendStats stats) {
+    /**
+     * A backend, the socket connected to it, the lease that counts the connection, and its
+     * stats. Closing it closes the socket and gives the count back, so the caller holds it
+     * in try-with-resources from the moment it exists.
+     */
+    public record Connected(Backend backend, Socket socket, Lease lease, BackendStats stats) implements AutoCloseable {
+        @Override
+        public void close() {
+            Closer.closeQuietly(socket);
+            lease.close();
+        }
     }
 
     /**
@@ -63,16 +72,18 @@ public final class BackendConnector {
             // Counted from the attempt on, not from success: least-connections must see a
             // connection in progress, or a burst of clients would all pick the same backend.
             Lease lease = pool.connections().open(backend);
-            // NO_PROXY: a plain socket. new Socket() wraps one in a SOCKS implementation that
-            // asks the ProxySelector on every connect, which is work per connection for nothing.
-            Socket socket = new Socket(Proxy.NO_PROXY);
+            Socket socket = null;
+            boolean handedOver = false;
             try {
+                // NO_PROXY: a plain socket. new Socket() wraps one in a SOCKS implementation that
+                // asks the ProxySelector on every connect, which is work per connection for nothing.
+                socket = new Socket(Proxy.NO_PROXY);
                 socket.setTcpNoDelay(true);
                 socket.connect(backend.address(), connectTimeoutMillis);
-                return new Connected(backend, socket, lease, pool.connectedTo(backend));
+                Connected connected = new Connected(backend, socket, lease, pool.connectedTo(backend));
+                handedOver = true;
+                return connected;
             } catch (IOException e) {
-                lease.close();
-                Closer.closeQuietly(socket);
                 if (Thread.interrupted()) {
                     throw new InterruptedException("stopped while connecting to " + backend);
                 }
@@ -88,6 +99,13 @@ public final class BackendConnector {
                 pool.connectFailed(backend, why);
                 Logger.warn("backend {} failed for client {}: {}; trying the next backend",
                         backend, HostPort.format(client), why);
+            } finally {
+                // Whatever went wrong, including a RuntimeException, nothing of a failed
+                // attempt is left open or counted.
+                if (!handedOver) {
+                    lease.close();
+                    Closer.closeQuietly(socket);
+                }
             }
         }
         unserved.increment();

@@ -1,10 +1,10 @@
 package dev.loombalancer.proxy;
 
+import dev.loombalancer.concurrent.StructuredScope;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.util.concurrent.Callable;
 
 /**
  * One direction of a proxied connection: copies bytes from one socket to the other until
@@ -12,11 +12,12 @@ import java.util.concurrent.Callable;
  *
  * <p>This is plain blocking code, and on a virtual thread that is the point: a read with
  * nothing to read parks the virtual thread and frees its carrier for other connections,
- * so tens of thousands of idle pipes cost memory, not threads. A write blocks until the
- * peer's socket buffer has room, which is backpressure for free: a slow reader slows the
- * fast writer instead of filling our heap.
+ * so tens of thousands of idle pipes cost memory, not threads. A write parks while our
+ * own send buffer for that socket is full (the kernel empties it only as fast as the
+ * peer acknowledges), which is backpressure for free: a slow reader slows the fast
+ * writer, and the stalled direction holds one copy buffer, not a growing heap.
  */
-final class Pipe implements Callable<Long> {
+final class Pipe implements StructuredScope.Task {
 
     private final Socket from;
     private final Socket to;
@@ -35,19 +36,21 @@ final class Pipe implements Callable<Long> {
         this.endOfStream = endOfStream;
     }
 
-    /** Copies until end of stream; returns the number of bytes copied. */
+    /** Copies until end of stream, then half-closes the receiving socket. */
     @Override
-    public Long call() throws IOException {
+    public void run() throws IOException {
         new BurstInputStream(from.getInputStream()).transferTo(new Counting(to.getOutputStream()));
         activity.ended(endOfStream);
         // Half-close: the sender is done, so tell the receiver (a FIN), but keep the
         // other direction open; a reply may still be on its way back. Closing the
         // socket here instead would cut that reply off.
         to.shutdownOutput();
-        return bytes;
     }
 
-    /** Bytes copied so far; exact once the pipe has finished. */
+    /**
+     * Bytes copied so far; exact once the pipe has finished. Counted here rather than taken
+     * from {@code transferTo}'s result, which a failed copy never returns.
+     */
     long bytes() {
         return bytes;
     }

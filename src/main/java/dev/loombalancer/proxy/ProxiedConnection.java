@@ -6,7 +6,6 @@ import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendStats;
-import dev.loombalancer.pool.ConnectionCounter.Lease;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -19,9 +18,10 @@ import org.tinylog.TaggedLogger;
  * pipe both directions (this thread copies client to backend, a forked one the other
  * way), write the access-log line, and clean up whatever happens.
  *
- * <p>Cleanup is structural rather than hand-written per failure path: both sockets, the
- * connection count and the forked pipe thread are try-with-resources, and the
- * {@link StructuredScope} guarantees that no pipe outlives this method.
+ * <p>Cleanup is structural rather than hand-written per failure path: the client socket,
+ * the backend connection (its socket and its connection count) and the forked pipe
+ * thread are try-with-resources, and the {@link StructuredScope} guarantees that no pipe
+ * outlives this method.
  */
 public final class ProxiedConnection implements Runnable {
 
@@ -54,38 +54,41 @@ public final class ProxiedConnection implements Runnable {
     public void run() {
         long started = System.nanoTime();
         Backend backend = null;
-        Pipe up = null;
-        Pipe down = null;
+        Pipe toBackend = null;
+        Pipe toClient = null;
         BackendStats stats = null;
         String end;
+        // Each resource is guarded from the moment it exists: the client socket from here,
+        // the backend socket and its connection count from the moment connect returns them.
         try (client) {
             client.setTcpNoDelay(true);
-            BackendConnector.Connected connected = context.connector().connect(candidates, clientAddress);
-            if (connected == null) {
-                context.whenUnavailable().answer(client);
-                end = "no backend available";
-            } else {
-                backend = connected.backend();
-                Activity activity = new Activity();
-                up = new Pipe(client, connected.socket(), activity, "client closed");
-                down = new Pipe(connected.socket(), client, activity, "backend closed");
-                stats = connected.stats();
-                end = proxy(connected, up, down, activity);
+            try (BackendConnector.Connected connected = context.connector().connect(candidates, clientAddress)) {
+                if (connected == null) {
+                    context.whenUnavailable().answer(client);
+                    end = "no backend available";
+                } else {
+                    backend = connected.backend();
+                    stats = connected.stats();
+                    Activity activity = new Activity();
+                    toBackend = new Pipe(client, connected.socket(), activity, "client closed");
+                    toClient = new Pipe(connected.socket(), client, activity, "backend closed");
+                    end = proxy(connected, toBackend, toClient, activity);
+                }
             }
         } catch (InterruptedException e) {
             end = "balancer stopping";
         } catch (IOException | RuntimeException e) {
             end = "error: " + SocketErrors.describe(e);
         }
-        long bytesUp = up == null ? 0 : up.bytes();
-        long bytesDown = down == null ? 0 : down.bytes();
+        long bytesToBackend = toBackend == null ? 0 : toBackend.bytes();
+        long bytesToClient = toClient == null ? 0 : toClient.bytes();
         if (stats != null) {
-            stats.addBytes(bytesUp, bytesDown);
+            stats.addBytes(bytesToBackend, bytesToClient);
         }
         if (ACCESS.isInfoEnabled()) { // when the access log is routed away, build nothing
             ACCESS.info("access client={} backend={} up={} down={} ms={} end=\"{}\"", client(),
                     backend == null ? "-" : backend,
-                    bytesUp, bytesDown, (System.nanoTime() - started) / 1_000_000, end);
+                    bytesToBackend, bytesToClient, (System.nanoTime() - started) / 1_000_000, end);
         }
     }
 
@@ -93,16 +96,16 @@ public final class ProxiedConnection implements Runnable {
      * Pipes both directions until both have ended, one has failed, or the connection idled
      * out; returns how it ended, for the access log.
      */
-    @SuppressWarnings("try") // the lease is held for its scope only: counted while the pipes run
-    private String proxy(BackendConnector.Connected connected, Pipe up, Pipe down, Activity activity)
-            throws InterruptedException, IOException {
-        try (Socket server = connected.socket();
-             Lease lease = connected.lease();
-             // Closing both sockets is what unblocks the other direction when one fails.
-             StructuredScope scope = new StructuredScope(context.pipeThreads(), () -> closeBoth(server))) {
+    private String proxy(BackendConnector.Connected connected, Pipe toBackend, Pipe toClient, Activity activity)
+            throws InterruptedException {
+        Socket server = connected.socket();
+        // Closing both sockets is what unblocks the other direction when one fails.
+        try (StructuredScope scope = new StructuredScope(context.pipeThreads(), () -> closeBoth(server))) {
             context.policy().connected(clientAddress, connected.backend());
-            scope.fork(down);
-            Outcome outcome = context.idleTimeout() == null ? copyHere(up, scope) : watch(up, scope, activity);
+            scope.fork(toClient);
+            Outcome outcome = context.idleTimeout() == null
+                    ? copyHere(toBackend, scope)
+                    : watch(toBackend, scope, activity);
             if (outcome.idledOut()) {
                 return "idle timeout";
             }
@@ -125,10 +128,10 @@ public final class ProxiedConnection implements Runnable {
      * If this direction fails, shutting the scope down ends the other one too, exactly as
      * a failing forked subtask would.
      */
-    private Outcome copyHere(Pipe up, StructuredScope scope) throws InterruptedException {
+    private Outcome copyHere(Pipe toBackend, StructuredScope scope) throws InterruptedException {
         Throwable failure = null;
         try {
-            up.call();
+            toBackend.run();
         } catch (IOException | RuntimeException e) {
             // If the other direction failed first, its shutdown closed our socket: that
             // error is the cause, and ours only its echo.
@@ -146,8 +149,8 @@ public final class ProxiedConnection implements Runnable {
      * with read timeouts in the pipes, also catches a pipe stuck in a write to a peer that
      * stopped reading.
      */
-    private Outcome watch(Pipe up, StructuredScope scope, Activity activity) throws InterruptedException {
-        scope.fork(up);
+    private Outcome watch(Pipe toBackend, StructuredScope scope, Activity activity) throws InterruptedException {
+        scope.fork(toBackend);
         long idleNanos = context.idleTimeout().toNanos();
         while (!scope.joinUntil(activity.lastNanos() + idleNanos)) {
             if (System.nanoTime() - activity.lastNanos() >= idleNanos) {

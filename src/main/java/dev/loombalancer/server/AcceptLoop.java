@@ -16,9 +16,8 @@ import org.tinylog.Logger;
  * virtual thread, so the loop is back in {@code accept} at once. Virtual, not platform,
  * for speed: a platform accept thread hands every connection to the carrier pool from
  * outside and wakes a carrier to run it (a futex call per connection); a virtual one
- * starts the connection's thread from inside the pool, on its own carrier's queue.
- * Measured with bench/run.sh on 2 cores: about 35% more connections per second and a
- * third less CPU per connection.
+ * starts the connection's thread from inside the pool, on its own carrier's queue. (The
+ * README's Performance section has what that was worth.)
  */
 final class AcceptLoop implements Runnable {
 

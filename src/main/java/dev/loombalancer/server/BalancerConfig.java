@@ -1,7 +1,7 @@
 package dev.loombalancer.server;
 
 import dev.loombalancer.admission.AdmissionRules;
-import dev.loombalancer.health.HealthCheckConfig;
+import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.policy.StickyTable;
 import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
@@ -26,13 +26,12 @@ import java.util.Objects;
  * @param whenUnavailable what a client gets when no backend answers
  * @param maxConnections  client connections at most at once (beyond, new clients wait in the backlog); 0: no limit
  * @param drainTimeout    how long a graceful stop lets open connections finish
- * @param admin           where the admin endpoint listens; null: no admin endpoint
  * @param admission       which clients are proxied, and how many connections each may hold
  */
 public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, Duration connectTimeout, int retries,
-                             int backlog, Strategy strategy, HealthCheckConfig health, StickyTable.Limits sticky,
+                             int backlog, Strategy strategy, ProbeConfig health, StickyTable.Limits sticky,
                              Duration idleTimeout, WhenUnavailable whenUnavailable, int maxConnections,
-                             Duration drainTimeout, InetSocketAddress admin, AdmissionRules admission) {
+                             Duration drainTimeout, AdmissionRules admission) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
     public static final int DEFAULT_RETRIES = 3; // HAProxy's default
@@ -80,10 +79,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         return new Builder(listen, backends);
     }
 
-    /**
-     * The defaults plus whatever is set, for tests and embedders; the command line builds
-     * its configuration from its options directly.
-     */
+    /** The defaults plus whatever is set: for the command line, tests and embedders. */
     public static final class Builder {
         private final InetSocketAddress listen;
         private final List<Backend> backends;
@@ -91,13 +87,12 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         private int retries = DEFAULT_RETRIES;
         private int backlog = DEFAULT_BACKLOG;
         private Strategy strategy = Strategy.ROUND_ROBIN;
-        private HealthCheckConfig health = HealthCheckConfig.DEFAULT;
+        private ProbeConfig health = ProbeConfig.DEFAULT;
         private StickyTable.Limits sticky = StickyTable.Limits.DEFAULT;
         private Duration idleTimeout;
         private WhenUnavailable whenUnavailable = WhenUnavailable.CLOSE;
         private int maxConnections;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
-        private InetSocketAddress admin;
         private AdmissionRules admission = AdmissionRules.OPEN;
 
         private Builder(InetSocketAddress listen, List<Backend> backends) {
@@ -120,7 +115,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             return this;
         }
 
-        public Builder health(HealthCheckConfig value) {
+        public Builder health(ProbeConfig value) {
             health = value;
             return this;
         }
@@ -150,8 +145,8 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             return this;
         }
 
-        public Builder admin(InetSocketAddress value) {
-            admin = value;
+        public Builder backlog(int value) {
+            backlog = value;
             return this;
         }
 
@@ -162,7 +157,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
 
         public BalancerConfig build() {
             return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
-                    idleTimeout, whenUnavailable, maxConnections, drainTimeout, admin, admission);
+                    idleTimeout, whenUnavailable, maxConnections, drainTimeout, admission);
         }
     }
 }

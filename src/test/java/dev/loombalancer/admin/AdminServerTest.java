@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.jr.ob.JSON;
-import dev.loombalancer.health.HealthCheckConfig;
+import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.server.Balancer;
+import dev.loombalancer.testing.FastProbes;
 import dev.loombalancer.testing.Ports;
 import dev.loombalancer.testing.RunningBalancer;
 import dev.loombalancer.testing.TestBackend;
@@ -23,12 +24,13 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The admin endpoint: metrics, status, health, and draining a backend. */
 class AdminServerTest {
 
     private static final InetSocketAddress ADMIN = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-    private static final HealthCheckConfig FAST = new HealthCheckConfig(Duration.ofMillis(100), Duration.ofMillis(500), 2, 3);
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -37,9 +39,8 @@ class AdminServerTest {
         http.close();
     }
 
-    private HttpResponse<String> send(Balancer balancer, String method, String path) throws Exception {
-        InetSocketAddress admin = balancer.adminAddress().orElseThrow();
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.getPort() + path))
+    private HttpResponse<String> send(AdminServer admin, String method, String path) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.address().getPort() + path))
                 .timeout(Duration.ofSeconds(10))
                 .method(method, HttpRequest.BodyPublishers.noBody()).build();
         return http.send(request, HttpResponse.BodyHandlers.ofString());
@@ -49,10 +50,11 @@ class AdminServerTest {
     @Test
     void metrics() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1");
-             Balancer balancer = RunningBalancer.start(c -> c.admin(ADMIN).health(FAST), b1.address())) {
+             Balancer balancer = RunningBalancer.start(c -> c.health(FastProbes.CONFIG), b1.address());
+             AdminServer admin = AdminServer.start(ADMIN, balancer)) {
             assertEquals("B1", TestClient.backendOf(balancer.localAddress(), null));
-            await().until(() -> send(balancer, "GET", "/metrics").body().contains("loom_health_checks_total{result=\"success\"}"));
-            String metrics = send(balancer, "GET", "/metrics").body();
+            await().until(() -> send(admin, "GET", "/metrics").body().contains("loom_health_checks_total{result=\"success\"}"));
+            String metrics = send(admin, "GET", "/metrics").body();
             String backend = "backend=\"127.0.0.1:" + b1.address().getPort() + "\"";
             // Prometheus text format: comments, or "name{labels} value".
             Pattern sample = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*(\\{.*})? (-?[0-9.eE+-]+|[+-]Inf|NaN)( [0-9]+)?");
@@ -74,9 +76,10 @@ class AdminServerTest {
     void statusAndHealthz() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1")) {
             InetSocketAddress dead = Ports.refusing();
-            try (Balancer balancer = RunningBalancer.start(c -> c.admin(ADMIN).health(FAST), b1.address(), dead)) {
+            try (Balancer balancer = RunningBalancer.start(c -> c.health(FastProbes.CONFIG), b1.address(), dead);
+                 AdminServer admin = AdminServer.start(ADMIN, balancer)) {
                 await().until(() -> balancer.pool().up().size() == 1);
-                HttpResponse<String> status = send(balancer, "GET", "/status");
+                HttpResponse<String> status = send(admin, "GET", "/status");
                 assertEquals(200, status.statusCode());
                 assertEquals("application/json", status.headers().firstValue("Content-Type").orElseThrow());
                 Map<String, Object> json = JSON.std.mapFrom(status.body());
@@ -87,9 +90,9 @@ class AdminServerTest {
                 assertEquals("DOWN", ((Map<?, ?>) backends.get(1)).get("state"));
                 assertEquals("connection refused", ((Map<?, ?>) backends.get(1)).get("lastHealthResult"));
 
-                assertEquals(200, send(balancer, "GET", "/healthz").statusCode());
+                assertEquals(200, send(admin, "GET", "/healthz").statusCode());
                 b1.kill();
-                await().until(() -> send(balancer, "GET", "/healthz").statusCode() == 503);
+                await().until(() -> send(admin, "GET", "/healthz").statusCode() == 503);
             }
         }
     }
@@ -99,13 +102,13 @@ class AdminServerTest {
     void drainAndEnable() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1");
              TestBackend b2 = TestBackend.hello("B2");
-             Balancer balancer = RunningBalancer.start(c -> c.admin(ADMIN).health(HealthCheckConfig.OFF),
-                     b1.address(), b2.address());
+             Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF), b1.address(), b2.address());
+             AdminServer admin = AdminServer.start(ADMIN, balancer);
              TestClient open = new TestClient(balancer.localAddress())) {
             assertEquals("B1", open.backendName("before"));
             String b1Path = "/backends/127.0.0.1:" + b1.address().getPort();
 
-            HttpResponse<String> drained = send(balancer, "POST", b1Path + "/drain");
+            HttpResponse<String> drained = send(admin, "POST", b1Path + "/drain");
             assertEquals(200, drained.statusCode(), drained.body());
             assertEquals("DRAINING", JSON.std.mapFrom(drained.body()).get("state"));
             for (int i = 0; i < 4; i++) {
@@ -113,30 +116,39 @@ class AdminServerTest {
             }
             assertEquals("B1", open.backendName("still served"), "open connections finish");
 
-            assertEquals(200, send(balancer, "POST", b1Path + "/enable").statusCode());
+            assertEquals(200, send(admin, "POST", b1Path + "/enable").statusCode());
             List<String> after = List.of(TestClient.backendOf(balancer.localAddress(), null),
                     TestClient.backendOf(balancer.localAddress(), null));
             assertTrue(after.contains("B1"), "enabled again: " + after);
         }
     }
 
-    /** Unknown backends, bad addresses, paths and methods get clear errors, not stack traces. */
-    @Test
-    void errors() throws Exception {
+    /**
+     * Unknown backends, bad addresses, paths and methods get clear errors, not stack traces;
+     * {@code B1} in a path stands for the one backend's port.
+     */
+    @ParameterizedTest(name = "{0} {1} -> {2}")
+    @CsvSource(delimiter = '|', value = {
+        "POST | /backends/127.0.0.1:1/drain      | 404 | no backend 127.0.0.1:1 in this balancer",
+        "POST | /backends/127.0.0.1:99999/drain  | 400 | is not a backend address",
+        "GET  | /backends/127.0.0.1:B1/drain     | 405 |",
+        "POST | /status                          | 405 |",
+        "POST | /backends/127.0.0.1:1/reboot     | 404 | use POST /backends/HOST:PORT/drain or /enable",
+        "GET  | /nothing-here                    | 404 |",
+        // Exact paths and methods: the JDK server alone would answer these as /status and /metrics.
+        "GET  | /statusX                         | 404 |",
+        "GET  | /status/                         | 404 |",
+        "PUT  | /metrics                         | 405 |",
+    })
+    void errors(String method, String path, int status, String says) throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1");
-             Balancer balancer = RunningBalancer.start(c -> c.admin(ADMIN).health(HealthCheckConfig.OFF), b1.address())) {
-            HttpResponse<String> unknown = send(balancer, "POST", "/backends/127.0.0.1:1/drain");
-            assertEquals(404, unknown.statusCode());
-            assertTrue(unknown.body().contains("no backend 127.0.0.1:1 in this balancer"), unknown.body());
-            assertEquals(400, send(balancer, "POST", "/backends/127.0.0.1:99999/drain").statusCode());
-            assertEquals(405, send(balancer, "GET", "/backends/127.0.0.1:" + b1.address().getPort() + "/drain").statusCode());
-            assertEquals(405, send(balancer, "POST", "/status").statusCode());
-            assertEquals(404, send(balancer, "POST", "/backends/127.0.0.1:1/reboot").statusCode());
-            assertEquals(404, send(balancer, "GET", "/nothing-here").statusCode());
-            // Exact paths and methods: the JDK server alone would answer these as /status and /metrics.
-            assertEquals(404, send(balancer, "GET", "/statusX").statusCode());
-            assertEquals(404, send(balancer, "GET", "/status/").statusCode());
-            assertEquals(405, send(balancer, "PUT", "/metrics").statusCode());
+             Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF), b1.address());
+             AdminServer admin = AdminServer.start(ADMIN, balancer)) {
+            HttpResponse<String> response = send(admin, method, path.replace("B1", "" + b1.address().getPort()));
+            assertEquals(status, response.statusCode(), response.body());
+            if (says != null) {
+                assertTrue(response.body().contains(says), response.body());
+            }
         }
     }
 }

@@ -36,6 +36,7 @@ class CidrTest {
         assertEquals(expected, Cidr.parse(network).contains(InetAddress.getByName(address)));
     }
 
+    /** A bare address is a one-host network, with or without brackets for IPv6. */
     @Test
     void aBareAddressIsOneHostAndPrintsAsANetwork() {
         assertEquals("192.168.1.7/32", Cidr.parse("192.168.1.7").toString());

@@ -31,6 +31,7 @@ class BlackHoleScenario {
     /** Scheduling slack on top of the connect timeout, on a loaded 2-core machine. */
     private static final long SLACK_MILLIS = 1_000;
 
+    /** A backend that drops SYNs costs only --fall clients the connect timeout each, then goes DOWN. */
     @Test
     void aBlackHoleCostsAtMostTheConnectTimeoutThenNothing() throws Exception {
         int clients = Chaos.pick(30, 300);

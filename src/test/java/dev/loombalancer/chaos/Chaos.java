@@ -1,6 +1,7 @@
 package dev.loombalancer.chaos;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.jr.ob.JSON;
@@ -80,7 +81,7 @@ final class Chaos {
         assertTrue(threads <= before.threads() + THREAD_SLACK,
                 "platform threads " + threads + " after, " + before.threads() + " before");
         assertTrue(balancer.process().isAlive(), "still running");
-        assertTrue(!balancer.err().contains("\tat "), "no stack trace in the log:\n" + balancer.err());
+        assertFalse(balancer.err().contains("\tat "), "no stack trace in the log:\n" + balancer.err());
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("filesBefore", before.files());
         figures.put("filesAfter", files);

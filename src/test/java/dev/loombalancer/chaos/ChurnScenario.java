@@ -32,6 +32,7 @@ class ChurnScenario {
     /** Live heap may differ by this much after a full GC: class and JIT metadata, the sampling of a few caches. */
     private static final long HEAP_SLACK = 8L * 1024 * 1024;
 
+    /** Many short connections leave no file, thread or live heap behind. */
     @Test
     void shortConnectionsLeaveNothingBehind() throws Exception {
         int connections = Chaos.pick(10_000, 100_000);

@@ -2,6 +2,7 @@ package dev.loombalancer.chaos;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loombalancer.testing.BalancerProcess;
@@ -36,6 +37,7 @@ class FileLimitScenario {
     private static final int FILE_LIMIT = 256;
     private static final int FLOOD = 400;
 
+    /** Under a small ulimit -n, the derived connection limit queues a flood in the backlog and serves every client. */
     @Test
     void theDerivedLimitQueuesTheFloodAndServesEveryone() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1"); TestBackend b2 = TestBackend.hello("B2");
@@ -60,7 +62,7 @@ class FileLimitScenario {
                 client.close(); // makes room for one queued client
                 served++;
             }
-            assertTrue(!balancer.err().contains("too many open files"), balancer.err());
+            assertFalse(balancer.err().contains("too many open files"), balancer.err());
             Map<String, Object> figures = Chaos.backToBaseline(balancer, before);
 
             Map<String, Object> report = new LinkedHashMap<>();
@@ -73,6 +75,7 @@ class FileLimitScenario {
         }
     }
 
+    /** With --max-connections above what the files hold, running out of files cuts clients but takes no backend DOWN. */
     @Test
     void runningOutOfFilesIsSurvivedAndBlamesNoBackend() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1"); TestBackend b2 = TestBackend.hello("B2");
@@ -115,7 +118,7 @@ class FileLimitScenario {
             for (int i = 0; i < 30; i++) {
                 assertTrue(TestClient.backendOf(server, null).startsWith("B"));
             }
-            assertTrue(!balancer.err().contains(" DOWN ("), "no backend was taken DOWN:\n" + balancer.err());
+            assertFalse(balancer.err().contains(" DOWN ("), "no backend was taken DOWN:\n" + balancer.err());
             Map<String, Object> figures = Chaos.backToBaseline(balancer, before);
 
             Map<String, Object> report = new LinkedHashMap<>();

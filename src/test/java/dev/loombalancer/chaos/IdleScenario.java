@@ -31,6 +31,7 @@ class IdleScenario {
     /** A fresh client is served within this, however many idle connections are open. */
     private static final long FRESH_CLIENT_BOUND_MILLIS = 1_000;
 
+    /** Thousands of idle proxied connections do not slow a fresh client. */
     @Test
     void idleConnectionsDoNotSlowFreshClients() throws Exception {
         int idle = Chaos.pick(1_000, 5_000);
@@ -64,6 +65,7 @@ class IdleScenario {
         }
     }
 
+    /** --idle-timeout closes every idle connection, and each client sees it. */
     @Test
     void idleTimeoutReapsThemAll() throws Exception {
         int idle = Chaos.pick(1_000, 5_000);

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class ResetScenario {
 
+    /** A backend that resets mid-stream closes only its own clients; the other streams verify. */
     @Test
     void aResetClosesOnlyThePairedClients() throws Exception {
         int streams = Chaos.pick(12, 60);

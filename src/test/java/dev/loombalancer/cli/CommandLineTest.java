@@ -2,12 +2,13 @@ package dev.loombalancer.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loombalancer.admission.AdmissionRules;
 import dev.loombalancer.admission.Cidr;
-import dev.loombalancer.health.HealthCheckConfig;
+import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.policy.StickyTable;
 import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
@@ -42,11 +43,16 @@ class CommandLineTest {
         return new Run(code, out.toString(), err.toString());
     }
 
-    /** Parses without starting anything and returns the configuration the command would run. */
-    private static BalancerConfig parse(String... args) {
+    /** Parses without starting anything and returns the command with its options set. */
+    private static BalancerCommand command(String... args) {
         CommandLine commandLine = Main.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
         commandLine.parseArgs(args);
-        return ((BalancerCommand) commandLine.getCommand()).config();
+        return commandLine.getCommand();
+    }
+
+    /** Parses without starting anything and returns the configuration the command would run. */
+    private static BalancerConfig parse(String... args) {
+        return command(args).config();
     }
 
     private static Backend backend(String host, int port) throws Exception {
@@ -100,7 +106,7 @@ class CommandLineTest {
     void healthAndPolicyDefaults() {
         BalancerConfig config = parse();
         assertEquals(Strategy.ROUND_ROBIN, config.strategy());
-        assertEquals(HealthCheckConfig.DEFAULT, config.health());
+        assertEquals(ProbeConfig.DEFAULT, config.health());
         assertEquals(StickyTable.Limits.DEFAULT, config.sticky());
         assertNull(config.idleTimeout());
         assertEquals(WhenUnavailable.CLOSE, config.whenUnavailable());
@@ -113,7 +119,7 @@ class CommandLineTest {
                 "--health-timeout", "200ms", "--rise", "4", "--fall", "5", "--sticky-ttl", "1h", "--sticky-max", "10",
                 "--idle-timeout", "90s", "--when-unavailable", "http-502");
         assertEquals(Strategy.LEAST_CONNECTIONS, config.strategy());
-        assertEquals(new HealthCheckConfig(Duration.ofMillis(500), Duration.ofMillis(200), 4, 5), config.health());
+        assertEquals(new ProbeConfig(Duration.ofMillis(500), Duration.ofMillis(200), 4, 5), config.health());
         assertEquals(new StickyTable.Limits(Duration.ofHours(1), 10), config.sticky());
         assertEquals(Duration.ofSeconds(90), config.idleTimeout());
         assertEquals(WhenUnavailable.HTTP_502, config.whenUnavailable());
@@ -185,9 +191,9 @@ class CommandLineTest {
     /** --admin binds loopback unless a host is given; a taken admin port is one line and exit 1. */
     @Test
     void adminAddress() throws Exception {
-        assertNull(parse().admin(), "off by default");
-        assertEquals(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 9900), parse("--admin", "9900").admin());
-        assertEquals(new InetSocketAddress(InetAddress.getByName("::1"), 9900), parse("--admin", "[::1]:9900").admin());
+        assertNull(command().admin, "off by default");
+        assertEquals(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 9900), command("--admin", "9900").admin);
+        assertEquals(new InetSocketAddress(InetAddress.getByName("::1"), 9900), command("--admin", "[::1]:9900").admin);
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Run result = run("--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9", "--no-health-check",
                     "--admin", "127.0.0.1:" + taken.getLocalPort());
@@ -266,7 +272,7 @@ class CommandLineTest {
         Run version = run("--version");
         assertEquals(0, version.exitCode());
         assertTrue(version.out().startsWith("loom-balancer " + VersionProvider.version()), version.out());
-        assertTrue(!VersionProvider.version().equals("unknown"), "version.properties is filtered by the build");
+        assertNotEquals("unknown", VersionProvider.version(), "version.properties is filtered by the build");
     }
 
     /** A port that is already taken: one actionable line and exit code 1, no stack trace. */

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** The scope's contract: join waits for all, a failure shuts down the rest, close leaves nothing running. */
@@ -18,16 +19,24 @@ class StructuredScopeTest {
 
     private final CountingThreadFactory threads = new CountingThreadFactory("test-");
 
-    /** Subtasks that succeed are joined with their results and no failure. */
+    /** Subtasks that succeed have all finished when join returns, with no failure. */
     @Test
     void joinWaitsForEverySubtask() throws Exception {
         AtomicInteger shutdowns = new AtomicInteger();
+        AtomicInteger sum = new AtomicInteger();
         try (StructuredScope scope = new StructuredScope(threads, shutdowns::incrementAndGet)) {
-            var a = scope.fork(() -> 1);
-            var b = scope.fork(() -> 2);
+            CountDownLatch go = new CountDownLatch(1);
+            scope.fork(() -> {
+                go.await();
+                sum.addAndGet(1);
+            });
+            scope.fork(() -> {
+                go.await();
+                sum.addAndGet(2);
+            });
+            go.countDown();
             scope.join();
-            assertEquals(StructuredScope.Subtask.State.SUCCESS, a.state());
-            assertEquals(3, a.get() + b.get());
+            assertEquals(3, sum.get(), "both subtasks had finished");
             assertNull(scope.failure());
             assertEquals(0, shutdowns.get(), "no shutdown before close when nothing failed");
         }
@@ -40,18 +49,22 @@ class StructuredScopeTest {
     void firstFailureShutsDownTheSiblings() throws Exception {
         IOException boom = new IOException("boom");
         CountDownLatch shutdownRan = new CountDownLatch(1);
+        AtomicReference<Throwable> siblingSaw = new AtomicReference<>();
         try (StructuredScope scope = new StructuredScope(threads, shutdownRan::countDown)) {
-            var blocked = scope.fork(() -> {
-                new CountDownLatch(1).await(); // only an interrupt ends this
-                return "never";
+            scope.fork(() -> {
+                try {
+                    new CountDownLatch(1).await(); // only an interrupt ends this
+                } catch (InterruptedException e) {
+                    siblingSaw.set(e);
+                    throw e;
+                }
             });
-            var failing = scope.fork(() -> {
+            scope.fork(() -> {
                 throw boom;
             });
             scope.join();
-            assertSame(boom, scope.failure());
-            assertSame(boom, failing.exception());
-            assertTrue(blocked.exception() instanceof InterruptedException, "sibling was interrupted");
+            assertSame(boom, scope.failure(), "the first failure is the scope's, not the sibling's interrupt");
+            assertTrue(siblingSaw.get() instanceof InterruptedException, "sibling was interrupted");
             assertEquals(0, shutdownRan.getCount());
         }
         assertEquals(0, threads.alive());
@@ -65,7 +78,6 @@ class StructuredScopeTest {
             scope.fork(() -> {
                 started.countDown();
                 new CountDownLatch(1).await();
-                return null;
             });
             started.await();
         } catch (InterruptedException e) {
@@ -81,7 +93,7 @@ class StructuredScopeTest {
         CompletableFuture<Throwable> fromElsewhere = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
             try {
-                scope.fork(() -> null);
+                scope.fork(() -> { });
                 fromElsewhere.complete(null);
             } catch (Throwable e) {
                 fromElsewhere.complete(e);
@@ -89,7 +101,7 @@ class StructuredScopeTest {
         });
         assertTrue(fromElsewhere.get() instanceof IllegalStateException);
         scope.close();
-        assertThrows(IllegalStateException.class, () -> scope.fork(() -> null));
+        assertThrows(IllegalStateException.class, () -> scope.fork(() -> { }));
         assertFalse(Thread.currentThread().isInterrupted());
     }
 }

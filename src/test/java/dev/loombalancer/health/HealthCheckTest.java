@@ -2,10 +2,12 @@ package dev.loombalancer.health;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.server.Balancer;
+import dev.loombalancer.testing.FastProbes;
 import dev.loombalancer.testing.Ports;
 import dev.loombalancer.testing.RunningBalancer;
 import dev.loombalancer.testing.TestBackend;
@@ -20,8 +22,6 @@ import org.junit.jupiter.api.Test;
 /** Health checks against real backends: out when they die, back when they return. */
 class HealthCheckTest {
 
-    private static final Duration INTERVAL = Duration.ofMillis(100);
-    private static final HealthCheckConfig FAST = new HealthCheckConfig(INTERVAL, Duration.ofMillis(500), 2, 3);
 
     private static long rounds(Balancer balancer) {
         return balancer.prober().map(HealthProber::rounds).orElse(0L);
@@ -40,7 +40,7 @@ class HealthCheckTest {
         try (TestBackend b1 = TestBackend.hello("B1");
              TestBackend b2 = TestBackend.hello("B2")) {
             InetSocketAddress b2Address = b2.address();
-            try (Balancer balancer = RunningBalancer.start(c -> c.health(FAST), b1.address(), b2Address)) {
+            try (Balancer balancer = RunningBalancer.start(c -> c.health(FastProbes.CONFIG), b1.address(), b2Address)) {
                 Backend second = new Backend(b2Address);
                 await().until(() -> rounds(balancer) >= 2);
                 assertTrue(balancer.pool().isUp(second));
@@ -50,7 +50,7 @@ class HealthCheckTest {
                 await().atMost(Duration.ofSeconds(5)).until(() -> !balancer.pool().isUp(second));
                 Duration detection = Duration.ofNanos(System.nanoTime() - killed);
                 // fall × interval, plus one interval of phase and generous slack for a busy machine
-                assertTrue(detection.compareTo(INTERVAL.multipliedBy(3 + 1).plusSeconds(1)) < 0, "took " + detection);
+                assertTrue(detection.compareTo(FastProbes.INTERVAL.multipliedBy(3 + 1).plusSeconds(1)) < 0, "took " + detection);
                 for (int i = 0; i < 6; i++) {
                     assertEquals("Hello from B1", reply(balancer));
                 }
@@ -70,7 +70,7 @@ class HealthCheckTest {
     /** A black-holed backend's probes hang until their timeout, but others are still probed every interval. */
     @Test
     void blackHoleDoesNotDelayOtherProbes() throws Exception {
-        HealthCheckConfig slowTimeout = new HealthCheckConfig(INTERVAL, Duration.ofSeconds(30), 2, 3);
+        ProbeConfig slowTimeout = new ProbeConfig(FastProbes.INTERVAL, Duration.ofSeconds(30), 2, 3);
         try (Ports.BlackHole hole = new Ports.BlackHole();
              TestBackend live = TestBackend.hello("B1")) {
             Backend liveBackend = new Backend(live.address());
@@ -86,17 +86,17 @@ class HealthCheckTest {
     /** Refused client connections count as failures: a dead backend goes DOWN before any further probe. */
     @Test
     void clientTrafficTakesADeadBackendOut() throws Exception {
-        HealthCheckConfig rareProbes = new HealthCheckConfig(Duration.ofHours(1), Duration.ofMillis(500), 2, 3);
+        ProbeConfig rareProbes = new ProbeConfig(Duration.ofHours(1), Duration.ofMillis(500), 2, 3);
         try (TestBackend b1 = TestBackend.hello("B1");
              TestBackend b2 = TestBackend.hello("B2")) {
             Backend second = new Backend(b2.address());
             try (Balancer balancer = RunningBalancer.start(c -> c.health(rareProbes), b1.address(), b2.address())) {
-                await().until(() -> balancer.pool().healthOf(second).status().checked());
+                await().until(() -> balancer.pool().healthOf(second).streak().checked());
                 b2.kill();
                 for (int i = 0; i < 6; i++) {
                     assertEquals("Hello from B1", reply(balancer), "failover hides the dead backend");
                 }
-                assertEquals(false, balancer.pool().isUp(second));
+                assertFalse(balancer.pool().isUp(second));
                 assertEquals(1, rounds(balancer), "no probe round ran after the first");
             }
         }
@@ -107,7 +107,7 @@ class HealthCheckTest {
     void checksOffMeansNoProbes() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1")) {
             InetSocketAddress refusing = Ports.refusing();
-            try (Balancer balancer = RunningBalancer.start(c -> c.health(HealthCheckConfig.OFF), b1.address(), refusing)) {
+            try (Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF), b1.address(), refusing)) {
                 for (int i = 0; i < 4; i++) {
                     assertEquals("Hello from B1", reply(balancer));
                 }

@@ -1,6 +1,7 @@
 package dev.loombalancer.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loombalancer.pool.Backend;
@@ -72,7 +73,7 @@ class ConsistentHashTest {
         List<Backend> during = map(policy);
         for (int i = 0; i < CLIENTS; i++) {
             if (before.get(i).equals(victim)) {
-                assertTrue(!during.get(i).equals(victim));
+                assertNotEquals(victim, during.get(i));
             } else {
                 assertEquals(before.get(i), during.get(i));
             }

@@ -1,6 +1,7 @@
 package dev.loombalancer.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
@@ -76,7 +77,7 @@ class LeastConnectionsTest {
         for (int i = 0; i < 6; i++) {
             List<Integer> ports = Pools.ports(policy.candidates(Pools.CLIENT));
             assertEquals(2, ports.size());
-            assertEquals(false, ports.contains(9001));
+            assertFalse(ports.contains(9001));
         }
         pool.failed(pool.backends().get(1), "refused");
         pool.failed(pool.backends().get(2), "refused");

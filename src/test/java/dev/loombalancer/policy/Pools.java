@@ -2,6 +2,7 @@ package dev.loombalancer.policy;
 
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
+import dev.loombalancer.pool.RiseFall;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -27,7 +28,7 @@ final class Pools {
 
     /** A pool whose health is tracked with rise 2 and fall 3. */
     static BackendPool tracked(List<Backend> backends) {
-        return new BackendPool(backends, new BackendPool.Health(true, 2, 3));
+        return new BackendPool(backends, new RiseFall(true, 2, 3));
     }
 
     static List<Integer> ports(Iterator<Backend> candidates) {

@@ -5,13 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
-import dev.loombalancer.pool.ConnectionCounter;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.junit.jupiter.api.Test;
 
-/** Rotation order, the failover order behind it, and the pool's bookkeeping. */
+/** Rotation order, and the failover order behind it. */
 class RoundRobinTest {
 
     /** Each connection starts one further along and may fail over once around the list. */
@@ -43,27 +42,5 @@ class RoundRobinTest {
         pool.failed(pool.backends().get(0), "connection refused");
         pool.failed(pool.backends().get(2), "connection refused");
         assertEquals(3, Pools.ports(policy.candidates(Pools.CLIENT)).size());
-    }
-
-    /** A lease decrements exactly once, however often it is closed. */
-    @Test
-    void leaseGivesBackExactlyOnce() {
-        BackendPool pool = new BackendPool(Pools.backends(2));
-        Backend first = pool.backends().get(0);
-        ConnectionCounter.Lease lease = pool.connections().open(first);
-        pool.connections().open(first);
-        assertEquals(2, pool.connections().active(first));
-        lease.close();
-        lease.close();
-        assertEquals(1, pool.connections().active(first));
-        assertEquals(1, pool.connections().total());
-    }
-
-    /** A pool refuses duplicates and emptiness. */
-    @Test
-    void poolRefusesDuplicatesAndEmptiness() {
-        List<Backend> twice = List.of(Pools.backends(1).get(0), Pools.backends(1).get(0));
-        assertThrows(IllegalArgumentException.class, () -> new BackendPool(twice));
-        assertThrows(IllegalArgumentException.class, () -> new BackendPool(List.of()));
     }
 }

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -71,43 +69,5 @@ class BackendHealthTest {
         }
         // UP and DOWN alternate, so the counts differ by the final state alone.
         assertEquals(downs.get() - ups.get(), health.isUp() ? 0 : 1);
-    }
-
-    /** The pool keeps its UP list in step with health, and ignores reports when untracked. */
-    @Test
-    void poolListsUpBackendsAndIgnoresReportsWhenUntracked() {
-        List<Backend> backends = List.of(backend(9001), backend(9002));
-        BackendPool tracked = new BackendPool(backends, new BackendPool.Health(true, 1, 1));
-        tracked.failed(backends.get(0), "refused");
-        assertEquals(List.of(backends.get(1)), tracked.up());
-        assertEquals(List.of(backends.get(1)), tracked.selectable());
-        tracked.failed(backends.get(1), "refused");
-        assertEquals(List.of(), tracked.up());
-        assertEquals(backends, tracked.selectable(), "none UP: every backend is worth a try");
-        tracked.succeeded(backends.get(0), "ok");
-        assertEquals(List.of(backends.get(0)), tracked.up());
-
-        BackendPool untracked = new BackendPool(backends);
-        untracked.failed(backends.get(0), "refused");
-        assertEquals(backends, untracked.up());
-    }
-
-    /** A drained backend leaves selection, also in the none-UP fallback, and comes back when enabled. */
-    @Test
-    void drainedBackendsAreNotSelectable() {
-        List<Backend> backends = List.of(backend(9001), backend(9002));
-        BackendPool pool = new BackendPool(backends, new BackendPool.Health(true, 1, 1));
-        assertTrue(pool.setDraining(backends.get(0), true));
-        assertFalse(pool.setDraining(backends.get(0), true), "already draining");
-        assertTrue(pool.isUp(backends.get(0)), "health is unchanged");
-        assertEquals(List.of(backends.get(1)), pool.up());
-        pool.failed(backends.get(1), "refused");
-        assertEquals(List.of(backends.get(1)), pool.selectable(), "the fallback skips drained backends too");
-        pool.setDraining(backends.get(0), false);
-        assertEquals(List.of(backends.get(0)), pool.up());
-    }
-
-    private static Backend backend(int port) {
-        return new Backend(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
     }
 }

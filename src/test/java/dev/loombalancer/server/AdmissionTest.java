@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import dev.loombalancer.admission.AdmissionRules;
 import dev.loombalancer.admission.Cidr;
 import dev.loombalancer.admission.ClientAdmission.Refusal;
-import dev.loombalancer.health.HealthCheckConfig;
+import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.testing.RunningBalancer;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
@@ -25,12 +25,13 @@ class AdmissionTest {
 
     private static final Duration PROMPTLY = Duration.ofSeconds(5);
 
+    /** Only clients from --allow networks are proxied; the others are reset before reaching a backend. */
     @Test
     void onlyAllowedClientsAreProxied() throws Exception {
         InetAddress inside = InetAddress.getByName("127.0.0.2");
         InetAddress outside = InetAddress.getByName("127.0.0.3");
         try (TestBackend b1 = TestBackend.hello("B1");
-             Balancer balancer = RunningBalancer.start(c -> c.health(HealthCheckConfig.OFF)
+             Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF)
                      .admission(new AdmissionRules(List.of(Cidr.parse("127.0.0.2/32"), Cidr.parse("10.0.0.0/8")), 0)),
                      b1.address())) {
             assertEquals("B1", TestClient.backendOf(balancer.localAddress(), inside));
@@ -42,12 +43,13 @@ class AdmissionTest {
         }
     }
 
+    /** One address cannot hold more than --max-connections-per-client; other addresses are unaffected. */
     @Test
     void oneClientCannotTakeMoreThanItsShare() throws Exception {
         InetAddress greedy = InetAddress.getByName("127.0.0.4");
         InetAddress other = InetAddress.getByName("127.0.0.5");
         try (TestBackend b1 = TestBackend.hello("B1");
-             Balancer balancer = RunningBalancer.start(c -> c.health(HealthCheckConfig.OFF)
+             Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF)
                      .admission(new AdmissionRules(List.of(), 2)), b1.address());
              TestClient first = new TestClient(balancer.localAddress(), greedy);
              TestClient second = new TestClient(balancer.localAddress(), greedy)) {
@@ -71,7 +73,7 @@ class AdmissionTest {
             for (String network : List.of("::1/128", "127.0.0.0/8")) {
                 BalancerConfig config = BalancerConfig.builder(new InetSocketAddress(v6, 0),
                                 List.of(new Backend(b1.address())))
-                        .health(HealthCheckConfig.OFF)
+                        .health(ProbeConfig.OFF)
                         .admission(new AdmissionRules(List.of(Cidr.parse(network)), 0)).build();
                 try (Balancer balancer = Balancer.start(config)) {
                     if (network.startsWith("::")) {

@@ -3,16 +3,25 @@ package dev.loombalancer.server;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.net.OpenFileLimit;
+import dev.loombalancer.testing.RunningBalancer;
+import dev.loombalancer.testing.TestBackend;
+import dev.loombalancer.testing.TestClient;
 import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
-/** Without --max-connections, the open-file limit decides, as HAProxy derives maxconn from ulimit -n. */
+/**
+ * --max-connections: beyond it clients wait in the backlog; without it, the open-file limit
+ * decides, as HAProxy derives maxconn from ulimit -n.
+ */
 class ConnectionLimitTest {
 
+    /** Without --max-connections: two files per connection, after the reserve and the probes. */
     @Test
     void derivedFromTheOpenFileLimit() {
         assertEquals("at most 9966 connections (open-file limit 20000)",
@@ -23,12 +32,14 @@ class ConnectionLimitTest {
                 ConnectionLimit.forFiles(0, OptionalLong.of(100), 0).describe());
     }
 
+    /** A limit the operator gave is kept, whatever the open-file limit (a warning says what to raise). */
     @Test
     void aGivenLimitIsKeptEvenAboveWhatFilesHold() {
         assertEquals("at most 500 connections", ConnectionLimit.forFiles(500, OptionalLong.of(256), 0).describe());
         assertEquals("at most 500 connections", ConnectionLimit.forFiles(500, OptionalLong.of(100_000), 0).describe());
     }
 
+    /** Where the open-file limit cannot be read, there is no limit. */
     @Test
     void unknownFileLimitMeansNoLimit() {
         assertEquals("no connection limit", ConnectionLimit.forFiles(0, OptionalLong.empty(), 0).describe());
@@ -37,9 +48,8 @@ class ConnectionLimitTest {
     /** On Linux the limit is read from /proc/self/limits; the build machines run Linux. */
     @Test
     void readsThisProcessesLimitOnLinux() {
-        if (System.getProperty("os.name").equals("Linux")) {
-            assertTrue(OpenFileLimit.current().orElseThrow() >= 256, "a real limit: " + OpenFileLimit.current());
-        }
+        assumeTrue(System.getProperty("os.name").equals("Linux"), "/proc/self/limits is Linux's");
+        assertTrue(OpenFileLimit.current().orElseThrow() >= 256, "a real limit: " + OpenFileLimit.current());
     }
 
     /** After an accept error the loop waits, but a connection that ends cuts the wait short. */
@@ -53,5 +63,23 @@ class ConnectionLimitTest {
         limit.release(); // a connection ends
         assertTrue(acceptLoop.join(Duration.ofSeconds(5)), "resumed long before the 10-minute back-off");
         assertTrue(resumed.get());
+    }
+
+    /** Beyond --max-connections a client waits, unserved, until a connection ends. */
+    @Test
+    void maxConnectionsMakesNewClientsWait() throws Exception {
+        try (TestBackend backend = TestBackend.hello("B1");
+             Balancer balancer = RunningBalancer.start(c -> c.maxConnections(2).health(ProbeConfig.OFF), backend.address());
+             TestClient first = new TestClient(balancer.localAddress());
+             TestClient second = new TestClient(balancer.localAddress());
+             TestClient third = new TestClient(balancer.localAddress())) {
+            assertEquals("B1", first.backendName("one"));
+            assertEquals("B1", second.backendName("two"));
+            third.send("three"); // its TCP handshake was done by the kernel; the balancer has not accepted it
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> backend.accepted() == 2);
+            first.close();
+            assertEquals("Hello from B1: three", third.readLine(), "served once a connection ended");
+            assertEquals(3, backend.accepted());
+        }
     }
 }

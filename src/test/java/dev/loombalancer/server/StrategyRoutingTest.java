@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.loombalancer.health.HealthCheckConfig;
+import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
+import dev.loombalancer.testing.FastProbes;
 import dev.loombalancer.testing.RunningBalancer;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
@@ -23,7 +24,6 @@ import org.junit.jupiter.api.Test;
 /** Each strategy end to end, through real sockets; clients from distinct loopback addresses. */
 class StrategyRoutingTest {
 
-    private static final HealthCheckConfig FAST = new HealthCheckConfig(Duration.ofMillis(100), Duration.ofMillis(500), 2, 3);
 
     private static InetAddress loopback(int n) throws Exception {
         return InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) n});
@@ -35,7 +35,7 @@ class StrategyRoutingTest {
         try (TestBackend b1 = TestBackend.hello("B1");
              TestBackend b2 = TestBackend.hello("B2");
              Balancer balancer = RunningBalancer.start(c -> c.strategy(Strategy.LEAST_CONNECTIONS)
-                     .health(HealthCheckConfig.OFF), b1.address(), b2.address())) {
+                     .health(ProbeConfig.OFF), b1.address(), b2.address())) {
             Backend second = new Backend(b2.address());
             List<TestClient> held = new ArrayList<>();
             try {
@@ -68,7 +68,7 @@ class StrategyRoutingTest {
              TestBackend b2 = TestBackend.hello("B2");
              TestBackend b3 = TestBackend.hello("B3");
              Balancer balancer = RunningBalancer.start(c -> c.strategy(Strategy.LEAST_CONNECTIONS)
-                     .health(HealthCheckConfig.OFF), b1.address(), b2.address(), b3.address())) {
+                     .health(ProbeConfig.OFF), b1.address(), b2.address(), b3.address())) {
             Map<String, Integer> shortOnes = new HashMap<>();
             for (int i = 0; i < 30; i++) {
                 shortOnes.merge(TestClient.backendOf(balancer.localAddress(), null), 1, Integer::sum);
@@ -100,7 +100,7 @@ class StrategyRoutingTest {
              TestBackend b2 = TestBackend.hello("B2");
              TestBackend b3 = TestBackend.hello("B3")) {
             List<TestBackend> backends = List.of(b1, b2, b3);
-            try (Balancer balancer = RunningBalancer.start(c -> c.strategy(Strategy.STICKY).health(FAST),
+            try (Balancer balancer = RunningBalancer.start(c -> c.strategy(Strategy.STICKY).health(FastProbes.CONFIG),
                     b1.address(), b2.address(), b3.address())) {
                 InetSocketAddress lb = balancer.localAddress();
                 Map<Integer, String> placed = new HashMap<>();

@@ -3,7 +3,7 @@ package dev.loombalancer.server;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.loombalancer.health.HealthCheckConfig;
+import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.health.HealthProber;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.testing.Ports;
@@ -39,7 +39,7 @@ class TenThousandBackendsTest {
             backends.add(5_000, new Backend(b2.address()));
             backends.add(backends.size(), new Backend(b3.address()));
             BalancerConfig config = BalancerConfig.builder(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), backends)
-                    .health(new HealthCheckConfig(Duration.ofMillis(500), Duration.ofMillis(500), 2, 3)).build();
+                    .health(new ProbeConfig(Duration.ofMillis(500), Duration.ofMillis(500), 2, 3)).build();
             Balancer balancer = Balancer.start(config);
             try (balancer) {
                 assertEquals(10_000, balancer.pool().size());

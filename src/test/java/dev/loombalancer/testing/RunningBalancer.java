@@ -1,6 +1,6 @@
 package dev.loombalancer.testing;
 
-import dev.loombalancer.health.HealthCheckConfig;
+import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.server.Balancer;
 import dev.loombalancer.server.BalancerConfig;
@@ -31,7 +31,7 @@ public final class RunningBalancer {
      * only client connections, never probes.
      */
     public static Balancer start(Duration connectTimeout, InetSocketAddress... backends) throws IOException {
-        return start(c -> c.connectTimeout(connectTimeout).health(HealthCheckConfig.OFF), backends);
+        return start(c -> c.connectTimeout(connectTimeout).health(ProbeConfig.OFF), backends);
     }
 
     public static Balancer start(InetSocketAddress... backends) throws IOException {

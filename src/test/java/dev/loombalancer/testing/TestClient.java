@@ -1,11 +1,14 @@
 package dev.loombalancer.testing;
 
+import static org.junit.jupiter.api.Assertions.assertNull;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 
 /** A line-oriented client with a read timeout, so a broken balancer fails a test instead of hanging it. */
@@ -61,6 +64,18 @@ public final class TestClient implements AutoCloseable {
     public static String backendOf(InetSocketAddress server, InetAddress from) throws IOException {
         try (TestClient client = new TestClient(server, from)) {
             return client.backendName("hi");
+        }
+    }
+
+    /**
+     * Asserts that the balancer closed this connection: end of stream, or a reset (which
+     * the kernel sends instead when bytes the client sent were never read).
+     */
+    public void assertClosed() throws IOException {
+        try {
+            assertNull(in.readLine(), "the balancer closes the client's connection");
+        } catch (SocketException reset) {
+            // closed with a reset: also closed
         }
     }
 

@@ -9,12 +9,12 @@ import java.time.Duration;
  * {@code rise}). An interval of zero turns checking off, and then every backend is
  * always considered UP.
  */
-public record HealthCheckConfig(Duration interval, Duration timeout, int rise, int fall) {
+public record ProbeConfig(Duration interval, Duration timeout, int rise, int fall) {
 
-    public static final HealthCheckConfig DEFAULT = new HealthCheckConfig(Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3);
-    public static final HealthCheckConfig OFF = new HealthCheckConfig(Duration.ZERO, DEFAULT.timeout, DEFAULT.rise, DEFAULT.fall);
+    public static final ProbeConfig DEFAULT = new ProbeConfig(Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3);
+    public static final ProbeConfig OFF = new ProbeConfig(Duration.ZERO, DEFAULT.timeout, DEFAULT.rise, DEFAULT.fall);
 
-    public HealthCheckConfig {
+    public ProbeConfig {
         if (interval.isNegative()) {
             throw new IllegalArgumentException("health-check interval must not be negative, not " + interval);
         }
@@ -28,11 +28,6 @@ public record HealthCheckConfig(Duration interval, Duration timeout, int rise, i
 
     public boolean enabled() {
         return !interval.isZero();
-    }
-
-    /** The same checks with another interval (zero: off). */
-    public HealthCheckConfig withInterval(Duration newInterval) {
-        return new HealthCheckConfig(newInterval, timeout, rise, fall);
     }
 
     /** How the command line shows it in the startup line. */

@@ -1,0 +1,51 @@
+package dev.loombalancer.server;
+
+import dev.loombalancer.health.HealthProber;
+import dev.loombalancer.pool.BackendPool;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What an observer of a running balancer may read, and, through the pool, the one thing it
+ * may do: drain a backend or enable it again. The admin endpoint is given this, not the
+ * balancer, so the balancer never learns who reads it, and the dependency runs one way.
+ */
+public interface BalancerView {
+
+    /** The address clients connect to; with port 0 in the config, the port actually bound. */
+    InetSocketAddress localAddress();
+
+    /** The strategy's command-line name: round-robin, least-connections, … */
+    String strategy();
+
+    /** The health checks, as the start-up line shows them. */
+    String healthChecks();
+
+    Instant startedAt();
+
+    /** False once stopping (draining or closed): new clients are refused. */
+    boolean isAccepting();
+
+    /** The backends with their health, load and traffic; drains and enables them. */
+    BackendPool pool();
+
+    /**
+     * Clients turned away since start, by reason, in a fixed order: no_backend_available,
+     * not_allowed, per_client_limit (the metric's labels and the /status keys).
+     */
+    Map<String, Long> rejectedClients();
+
+    /** Times the accept loop waited because --max-connections was reached. */
+    long maxConnectionWaits();
+
+    /**
+     * Connection, pipe and probe threads that have not finished yet: zero when the
+     * balancer is idle between health-check rounds, and once it is closed.
+     */
+    int liveThreads();
+
+    /** The health prober, unless health checks are off. */
+    Optional<HealthProber> prober();
+}
