@@ -1,6 +1,7 @@
 package dev.loombalancer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +16,7 @@ import java.net.ConnectException;
 import java.net.Socket;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,6 +28,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The packaged jar, run as users run it: {@code java -jar target/loom-balancer.jar}. */
 class JarIT {
@@ -148,6 +152,29 @@ class JarIT {
     }
 
     /** The jar proxies a client to its backend, and SIGTERM stops it with exit code 0. */
+    /**
+     * The diagnostic switches of docs/experiments.md run the same proxy: plain transferTo,
+     * and platform threads (which the start-up log warns about).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"-Dloom.diagnostic.copy=transferTo", "-Dloom.diagnostic.threads=platform"})
+    void diagnosticSwitchesStillProxy(String option) throws Exception {
+        try (TestBackend backend = TestBackend.hello("B1");
+             BalancerProcess balancer = BalancerProcess.startWithJvmOptions(List.of(option), "--listen", "127.0.0.1:0",
+                     "--no-health-check", "--backend", "127.0.0.1:" + backend.address().getPort())) {
+            for (int i = 0; i < 3; i++) {
+                try (TestClient client = new TestClient(balancer.address())) {
+                    assertEquals("Hello from B1: " + option, client.exchange(option));
+                }
+            }
+            if (option.contains("platform")) {
+                balancer.awaitLine("diagnostic: connections run on platform threads");
+            } else {
+                assertFalse(balancer.err().contains("diagnostic:"), balancer.err());
+            }
+        }
+    }
+
     @Test
     void proxiesAndStopsOnSigterm() throws Exception {
         try (TestBackend backend = TestBackend.hello("B1");

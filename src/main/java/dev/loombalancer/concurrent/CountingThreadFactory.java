@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class CountingThreadFactory implements ThreadFactory {
 
-    private final ThreadFactory virtualThreads;
+    private final ThreadFactory threads;
     private final AtomicInteger alive = new AtomicInteger();
 
     /**
@@ -21,12 +21,12 @@ public final class CountingThreadFactory implements ThreadFactory {
      * name would cost a string per thread; the dump shows each thread's id anyway.)
      */
     public CountingThreadFactory(String name) {
-        this.virtualThreads = Thread.ofVirtual().name(name).factory();
+        this.threads = ConnectionThreads.named(name);
     }
 
     @Override
     public Thread newThread(Runnable task) {
-        Thread thread = virtualThreads.newThread(() -> {
+        Thread thread = threads.newThread(() -> {
             try {
                 task.run();
             } finally {

@@ -8,15 +8,23 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A small structured-concurrency scope with the contract of the JDK's (still preview)
- * {@code StructuredTaskScope.ShutdownOnFailure}: the owner forks subtasks, each on its
- * own new thread, then joins them; the first subtask to fail shuts the scope down; and
- * once {@link #close()} returns, no thread forked in the scope is still running.
+ * A small structured-concurrency scope. The owner forks subtasks, each on its own new
+ * thread, then joins them; the first subtask to fail shuts the scope down; and once
+ * {@link #close()} returns, no thread forked in the scope is still running.
+ *
+ * <p>That is the contract of JDK 21's preview {@code StructuredTaskScope.ShutdownOnFailure},
+ * which JDK 25's preview replaced: there it is {@code StructuredTaskScope.open()}, whose
+ * default joiner ({@code Joiner.awaitAllSuccessfulOrThrow()}) cancels the scope when a
+ * subtask fails. Mapped onto that API, {@link #shutdown()} is cancelling the scope,
+ * {@link #failure()} is the cause of the {@code FailedException} its {@code join} throws,
+ * and {@code onShutdown} has no counterpart: the JDK's scope only interrupts. A preview
+ * API cannot be used on a release-21 build, hence this class.
  *
  * <p>Shutting down interrupts the subtasks that are still running and runs the scope's
  * {@code onShutdown} action once. For a proxied connection that action closes both
- * sockets, which is what really unblocks a thread parked in a socket read or write, so
- * an error in one direction promptly ends the other.
+ * sockets, which also wakes the owner when the owner itself is blocked in a socket call
+ * (the scope never interrupts its owner), so an error in one direction promptly ends the
+ * other.
  *
  * <p>Only the owner (the thread that created the scope) may fork, join and close.
  */

@@ -3,6 +3,7 @@ package dev.loombalancer.proxy;
 import dev.loombalancer.concurrent.StructuredScope;
 import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 
@@ -18,6 +19,13 @@ import java.net.Socket;
  * writer, and the stalled direction holds one copy buffer, not a growing heap.
  */
 final class Pipe implements StructuredScope.Task {
+
+    /**
+     * The diagnostic switch {@code -Dloom.diagnostic.copy=transferTo} copies with the plain
+     * {@code InputStream.transferTo}, to see in a class histogram what
+     * {@link BurstInputStream} saves on idle connections (docs/experiments.md).
+     */
+    static final boolean PLAIN_TRANSFER_TO = "transferTo".equals(System.getProperty("loom.diagnostic.copy"));
 
     private final Socket from;
     private final Socket to;
@@ -39,7 +47,8 @@ final class Pipe implements StructuredScope.Task {
     /** Copies until end of stream, then half-closes the receiving socket. */
     @Override
     public void run() throws IOException {
-        new BurstInputStream(from.getInputStream()).transferTo(new Counting(to.getOutputStream()));
+        InputStream in = PLAIN_TRANSFER_TO ? from.getInputStream() : new BurstInputStream(from.getInputStream());
+        in.transferTo(new Counting(to.getOutputStream()));
         activity.ended(endOfStream);
         // Half-close: the sender is done, so tell the receiver (a FIN), but keep the
         // other direction open; a reply may still be on its way back. Closing the

@@ -1,6 +1,7 @@
 package dev.loombalancer.server;
 
 import dev.loombalancer.admission.ClientAdmission;
+import dev.loombalancer.concurrent.ConnectionThreads;
 import dev.loombalancer.concurrent.CountingThreadFactory;
 import dev.loombalancer.concurrent.Uninterruptibly;
 import dev.loombalancer.health.HealthProber;
@@ -105,6 +106,10 @@ public final class Balancer implements BalancerView, AutoCloseable {
             prober.start();
         }
         Logger.info(StartupLine.of(localAddress(), pool, strategy(), config, limit));
+        if (ConnectionThreads.PLATFORM) {
+            Logger.warn("diagnostic: connections run on platform threads (-Dloom.diagnostic.threads=platform); "
+                    + "a stop cannot cut open connections, so end this process with SIGKILL");
+        }
         return this;
     }
 

@@ -1,6 +1,7 @@
 package dev.loombalancer.server;
 
 import dev.loombalancer.admission.ClientAdmission;
+import dev.loombalancer.concurrent.ConnectionThreads;
 import dev.loombalancer.concurrent.Uninterruptibly;
 import dev.loombalancer.net.Closer;
 import java.net.InetAddress;
@@ -27,7 +28,7 @@ final class LiveConnections {
     private final ClientAdmission admission;
     private final ConnectionLimit limit;
     // One shared name, not a numbered one: a numbered name costs a string per connection.
-    private final ThreadFactory threads = Thread.ofVirtual().name("loom-connection").factory();
+    private final ThreadFactory threads = ConnectionThreads.named("loom-connection");
     // Added before start and removed as each one ends, so cutAll() can interrupt them.
     private final Set<Thread> live = ConcurrentHashMap.newKeySet();
     // Signalled whenever the last live connection ends, for awaitIdle to wait on.

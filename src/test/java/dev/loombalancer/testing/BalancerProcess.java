@@ -51,7 +51,14 @@ public final class BalancerProcess implements AutoCloseable {
 
     /** {@code java -jar loom-balancer.jar ARGS}. */
     public static BalancerProcess start(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-jar", JAR.toString()));
+        return startWithJvmOptions(List.of(), args);
+    }
+
+    /** {@code java JVM_OPTIONS -jar loom-balancer.jar ARGS}. */
+    public static BalancerProcess startWithJvmOptions(List<String> jvmOptions, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(JAVA.toString()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", JAR.toString()));
         command.addAll(List.of(args));
         return launch(command);
     }
