@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loombalancer.testing.BalancerProcess;
+import dev.loombalancer.testing.Locales;
 import dev.loombalancer.testing.Ports;
 import dev.loombalancer.testing.Sha256;
 import dev.loombalancer.testing.TestBackend;
@@ -13,6 +14,8 @@ import dev.loombalancer.testing.TestClient;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -172,6 +175,26 @@ class JarIT {
             } else {
                 assertFalse(balancer.err().contains("diagnostic:"), balancer.err());
             }
+        }
+    }
+
+    /**
+     * A taken port is recognised whatever language the JDK's message is in: under a German
+     * locale the error still names the cause's remedy, for --listen and --admin alike.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"--listen", "--admin"})
+    void aTakenPortIsRecognisedUnderAGermanLocale(String option) throws Exception {
+        String locale = Locales.require(Locales.GERMAN);
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             BalancerProcess balancer = BalancerProcess.startInLocale(locale, "--no-health-check",
+                     "--backend", "127.0.0.1:9", "--listen", option.equals("--listen")
+                             ? "127.0.0.1:" + taken.getLocalPort() : "127.0.0.1:0",
+                     "--admin", option.equals("--admin") ? "127.0.0.1:" + taken.getLocalPort() : "127.0.0.1:0")) {
+            assertTrue(balancer.process().waitFor(30, TimeUnit.SECONDS), "exits");
+            assertEquals(1, balancer.process().exitValue(), balancer.err());
+            assertTrue(balancer.err().contains("\u2014 stop the process using it or choose another port with " + option),
+                    balancer.err());
         }
     }
 

@@ -212,7 +212,9 @@ public final class BalancerCommand implements Callable<Integer> {
             balancer.awaitStop();
             return 0;
         } catch (AdminServer.CannotBind e) {
-            return cannotBind("cannot serve --admin on ", e.address(), "--admin", e);
+            // The JDK's own exception is the cause: its type tells why the bind failed.
+            return cannotBind("cannot serve --admin on ", e.address(), "--admin",
+                    e.getCause() instanceof IOException cause ? cause : e);
         } catch (IOException e) {
             return cannotBind("cannot listen on ", config.listen(), "--listen", e);
         }
@@ -238,23 +240,8 @@ public final class BalancerCommand implements Callable<Integer> {
 
     /** Reports a failed bind in one line, with what the user can do about it; returns the exit code. */
     private int cannotBind(String what, InetSocketAddress address, String option, IOException e) {
-        String why = SocketErrors.describe(e);
-        spec.commandLine().getErr().println(Main.NAME + ": " + what + HostPort.format(address) + ": " + why
-                + hint(why, option));
+        spec.commandLine().getErr().println(Main.NAME + ": " + what + HostPort.format(address) + ": "
+                + SocketErrors.describe(e) + BindHints.of(e, address, option));
         return EXIT_CANNOT_START;
-    }
-
-    /** What the user can do about a failed bind of {@code option}'s address, given why it failed. */
-    private static String hint(String why, String option) {
-        if (why.contains("in use")) {
-            return " \u2014 stop the process using it or choose another port with " + option;
-        }
-        if (why.contains("permission denied")) {
-            return " \u2014 ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a higher port with " + option;
-        }
-        if (why.contains("assign requested address")) {
-            return " \u2014 that address is not on this machine; use one of its addresses or 0.0.0.0";
-        }
-        return "";
     }
 }

@@ -47,7 +47,7 @@ public final class HealthProber implements AutoCloseable {
     private final Map<Backend, Thread> probes = new ConcurrentHashMap<>();
     private final CountDownLatch closing = new CountDownLatch(1);
     private final AtomicLong rounds = new AtomicLong();
-    private final AtomicLong outOfFilesWarnedInRound = new AtomicLong(-1);
+    private final AtomicLong localFailureWarnedInRound = new AtomicLong(-1);
     private final AtomicLong skipped = new AtomicLong();
     private volatile ProbeObserver observer = (ok, nanos) -> { };
 
@@ -133,11 +133,14 @@ public final class HealthProber implements AutoCloseable {
     /** One TCP connect; success is a completed handshake, as in HAProxy's plain {@code check}. */
     private void probe(Backend backend) {
         long started = System.nanoTime();
+        boolean opened = false;
         try (Socket socket = new Socket(Proxy.NO_PROXY)) { // a plain socket: see BackendConnector
-            socket.connect(backend.address(), timeoutMillis);
+            SocketErrors.openFirst(socket);
             // Close with a reset rather than a FIN: we close first, and a FIN would leave a
             // TIME_WAIT socket behind per probe (HAProxy's checks do the same).
             socket.setSoLinger(true, 0);
+            opened = true;
+            socket.connect(backend.address(), timeoutMillis);
             long nanos = System.nanoTime() - started;
             long micros = nanos / 1_000;
             pool.succeeded(backend, "check passed in " + (micros < 1000 ? micros + "µs" : micros / 1000 + "ms"));
@@ -146,14 +149,15 @@ public final class HealthProber implements AutoCloseable {
             if (closing.getCount() == 0) {
                 return; // interrupted by close(): says nothing about the backend
             }
-            if (SocketErrors.isOutOfFiles(e)) {
-                // Our own descriptor limit, not the backend: counting it would take every
-                // backend DOWN at once just when the balancer is busiest.
+            if (!opened || !SocketErrors.isPeersFault(e)) {
+                // Our own limit (out of files, or of local ports), not the backend's: counting
+                // it would take every backend DOWN at once just when the balancer is busiest.
                 long round = rounds.get();
-                long warned = outOfFilesWarnedInRound.get();
-                if (warned != round && outOfFilesWarnedInRound.compareAndSet(warned, round)) {
-                    Logger.warn("health checks skipped, not counted against backends: {} (the open-file limit "
-                            + "is reached; see --max-connections)", SocketErrors.describe(e));
+                long warned = localFailureWarnedInRound.get();
+                if (warned != round && localFailureWarnedInRound.compareAndSet(warned, round)) {
+                    Logger.warn("health checks skipped, not counted against backends: cannot {} a probe socket: {}{}",
+                            opened ? "connect" : "open", SocketErrors.describe(e),
+                            opened ? "" : " (the open-file limit is reached; see --max-connections)");
                 }
                 return;
             }

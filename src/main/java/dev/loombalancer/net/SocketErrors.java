@@ -1,6 +1,9 @@
 package dev.loombalancer.net;
 
+import java.io.IOException;
 import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.Locale;
 
@@ -11,13 +14,34 @@ public final class SocketErrors {
     }
 
     /**
-     * Whether the failure is this process running out of file descriptors (EMFILE, ENFILE)
-     * rather than anything the peer did: such a failure must never count against a backend's
-     * health, or a local limit would take every backend DOWN at once.
+     * Whether a failed connect says something about the peer: it refused the connection,
+     * did not answer in time, or cannot be routed to. Only those may count against a
+     * backend's health. Anything else, such as this process running out of ports, must
+     * not, or a local limit would take every backend DOWN at once.
+     *
+     * <p>Decided by the exception's type, never its message: the JDK's messages come from
+     * the C library's {@code strerror}, in the process's locale ("Zu viele offene Dateien").
+     * The JDK maps ECONNREFUSED and ETIMEDOUT to {@link ConnectException}, EHOSTUNREACH to
+     * {@link NoRouteToHostException}, EADDRNOTAVAIL and EADDRINUSE to
+     * {@link java.net.BindException}, and most others to a plain {@code SocketException}.
+     * Running out of files cannot reach here: the caller creates the socket first, as its
+     * own step (see {@link #openFirst}).
      */
-    public static boolean isOutOfFiles(Throwable e) {
-        String message = e.getMessage();
-        return message != null && message.contains("Too many open files");
+    public static boolean isPeersFault(IOException e) {
+        return e instanceof ConnectException || e instanceof NoRouteToHostException
+                || e instanceof SocketTimeoutException;
+    }
+
+    /**
+     * Creates the socket's file descriptor now, as a step of its own, so that running out
+     * of files (EMFILE, ENFILE) fails here, where it is plainly our limit, and never inside
+     * {@code connect}, where it could be mistaken for the backend's failure. The JDK creates
+     * the descriptor lazily, on the first call that needs it; setting an option is one.
+     *
+     * @param socket a new, unconnected socket
+     */
+    public static void openFirst(Socket socket) throws IOException {
+        socket.setTcpNoDelay(true);
     }
 
     /** "connection refused", "timed out", "address already in use", … */

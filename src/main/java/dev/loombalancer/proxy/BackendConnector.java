@@ -73,12 +73,14 @@ public final class BackendConnector {
             // connection in progress, or a burst of clients would all pick the same backend.
             Lease lease = pool.connections().open(backend);
             Socket socket = null;
+            boolean opened = false;
             boolean handedOver = false;
             try {
                 // NO_PROXY: a plain socket. new Socket() wraps one in a SOCKS implementation that
                 // asks the ProxySelector on every connect, which is work per connection for nothing.
                 socket = new Socket(Proxy.NO_PROXY);
-                socket.setTcpNoDelay(true);
+                SocketErrors.openFirst(socket); // also sets TCP_NODELAY
+                opened = true;
                 socket.connect(backend.address(), connectTimeoutMillis);
                 Connected connected = new Connected(backend, socket, lease, pool.connectedTo(backend));
                 handedOver = true;
@@ -88,12 +90,14 @@ public final class BackendConnector {
                     throw new InterruptedException("stopped while connecting to " + backend);
                 }
                 String why = SocketErrors.describe(e);
-                if (SocketErrors.isOutOfFiles(e)) {
-                    // Our limit, not the backend's fault, and every other backend would fail
-                    // the same way: the client is closed, and no backend is blamed.
+                if (!opened || !SocketErrors.isPeersFault(e)) {
+                    // Our own limit (no socket could be made: out of files; or no local port),
+                    // not the backend's fault, and every other backend would fail the same
+                    // way: the client is closed, and no backend is blamed.
                     unserved.increment();
-                    Logger.error("cannot open a connection to a backend for client {}: {}; closing the client "
-                            + "(raise the open-file limit or lower --max-connections)", HostPort.format(client), why);
+                    Logger.error("cannot {} a connection to a backend for client {}: {}; closing the client{}",
+                            opened ? "make" : "open", HostPort.format(client), why, opened ? ""
+                                    : " (raise the open-file limit or lower --max-connections)");
                     return null;
                 }
                 pool.connectFailed(backend, why);

@@ -54,6 +54,13 @@ public final class BalancerProcess implements AutoCloseable {
         return startWithJvmOptions(List.of(), args);
     }
 
+    /** Like {@link #start}, under the locale {@code LC_ALL=locale} (which the JDK's error messages follow). */
+    public static BalancerProcess startInLocale(String locale, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-jar", JAR.toString()));
+        command.addAll(List.of(args));
+        return launch(command, Map.of("LC_ALL", locale));
+    }
+
     /** {@code java JVM_OPTIONS -jar loom-balancer.jar ARGS}. */
     public static BalancerProcess startWithJvmOptions(List<String> jvmOptions, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(JAVA.toString()));
@@ -65,15 +72,26 @@ public final class BalancerProcess implements AutoCloseable {
 
     /** Like {@link #start}, under {@code ulimit -n files} (bash sets it, then execs java in its place). */
     public static BalancerProcess startWithFileLimit(int files, String... args) throws IOException {
+        return startWithFileLimitInLocale(files, Locales.ENGLISH, args);
+    }
+
+    /** Like {@link #startWithFileLimit(int, String...)}, under the locale {@code LC_ALL=locale}. */
+    public static BalancerProcess startWithFileLimitInLocale(int files, String locale, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of("bash", "-c", "ulimit -n " + files + " && exec \"$@\"",
                 "bash", JAVA.toString(), "-jar", JAR.toString()));
         command.addAll(List.of(args));
-        return launch(command);
+        return launch(command, Map.of("LC_ALL", locale));
     }
 
     private static BalancerProcess launch(List<String> command) throws IOException {
+        return launch(command, Map.of());
+    }
+
+    private static BalancerProcess launch(List<String> command, Map<String, String> environment) throws IOException {
         Path errFile = Files.createTempFile("loom-balancer-it", ".log");
-        Process process = new ProcessBuilder(command)
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
+        Process process = builder
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(errFile.toFile())
                 .start();
