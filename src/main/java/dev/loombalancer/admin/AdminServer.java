@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.LongAdder;
 import org.tinylog.Logger;
 
 /**
@@ -31,8 +32,9 @@ import org.tinylog.Logger;
  * POST /backends/HOST:PORT/enable    undoes drain
  * </pre>
  *
- * <p>There is no authentication: bind it to loopback (the default host) or a management
- * network. A non-loopback address is logged as a warning.
+ * <p>Reading is open to whoever can reach the endpoint; operating (the POSTs) needs the
+ * bearer token from {@code --admin-token-file} when one is set, which the command line
+ * requires beyond loopback. {@link RequestGuard} keeps web pages out at both levels.
  */
 public final class AdminServer implements AutoCloseable {
 
@@ -59,8 +61,14 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    /** Binds the admin address and starts serving; the caller closes it. */
+    /** Binds the admin address and starts serving, open to IP literals and localhost, with no token. */
     public static AdminServer start(InetSocketAddress address, BalancerView balancer) throws CannotBind {
+        return start(address, balancer, AdminAccess.LOOPBACK);
+    }
+
+    /** Binds the admin address and starts serving under {@code access}; the caller closes it. */
+    public static AdminServer start(InetSocketAddress address, BalancerView balancer, AdminAccess access)
+            throws CannotBind {
         HttpServer server;
         try {
             server = HttpServer.create(address, 64);
@@ -69,19 +77,19 @@ public final class AdminServer implements AutoCloseable {
         }
         AdminServer admin = new AdminServer(server, balancer);
         server.setExecutor(admin.requests);
-        server.createContext("/metrics", new MetricsHandler(new BalancerMetrics(balancer).registry()))
-                .getFilters().add(new StrictRequests("GET"));
-        server.createContext("/status", admin::status).getFilters().add(new StrictRequests("GET"));
-        server.createContext("/healthz", admin::healthz).getFilters().add(new StrictRequests("GET"));
-        server.createContext("/backends/", admin::backends).getFilters().add(new StrictRequests("POST"));
+        Map<RequestGuard.Refusal, LongAdder> refused = RequestGuard.counters();
+        RequestGuard read = new RequestGuard(access, false, refused);
+        RequestGuard operate = new RequestGuard(access, true, refused);
+        server.createContext("/metrics", new MetricsHandler(new BalancerMetrics(balancer, refused).registry()))
+                .getFilters().addAll(List.of(new StrictRequests("GET"), read));
+        server.createContext("/status", admin::status).getFilters().addAll(List.of(new StrictRequests("GET"), read));
+        server.createContext("/healthz", admin::healthz).getFilters().addAll(List.of(new StrictRequests("GET"), read));
+        server.createContext("/backends/", admin::backends)
+                .getFilters().addAll(List.of(new StrictRequests("POST"), operate));
         server.start();
-        InetSocketAddress bound = admin.address();
-        if (!bound.getAddress().isLoopbackAddress()) {
-            Logger.warn("admin endpoint on {} is reachable from other hosts and has no authentication; "
-                    + "prefer a loopback or management-network address", HostPort.format(bound));
-        }
-        Logger.info("admin endpoint on http://{}/ (metrics, status, healthz, backends/HOST:PORT/drain|enable)",
-                HostPort.format(bound));
+        Logger.info("admin endpoint on http://{}/ (read: metrics, status, healthz; operate: "
+                        + "backends/HOST:PORT/drain|enable, {})", HostPort.format(admin.address()),
+                access.operateToken().isPresent() ? "bearer token required" : "no token");
         return admin;
     }
 

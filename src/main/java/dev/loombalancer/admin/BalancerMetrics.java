@@ -16,6 +16,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Locale;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -36,7 +37,7 @@ final class BalancerMetrics {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
 
-    BalancerMetrics(BalancerView balancer) {
+    BalancerMetrics(BalancerView balancer, Map<RequestGuard.Refusal, LongAdder> adminRefused) {
         BackendPool pool = balancer.pool();
         List<Backend> backends = pool.backends();
         boolean perBackend = backends.size() <= PER_BACKEND_LIMIT;
@@ -84,6 +85,12 @@ final class BalancerMetrics {
         CounterWithCallback.builder().name("loom_max_connections_waits")
                 .help("Times accepting waited because --max-connections was reached.")
                 .callback(cb -> cb.call(balancer.maxConnectionWaits()))
+                .register(registry);
+        CounterWithCallback.builder().name("loom_admin_requests_refused")
+                .help("Admin requests refused, by reason: foreign_host, cross_site, bad_token.")
+                .labelNames("reason")
+                .callback(cb -> adminRefused.forEach((reason, count) ->
+                        cb.call(count.sum(), reason.name().toLowerCase(Locale.ROOT))))
                 .register(registry);
         GaugeWithCallback.builder().name("loom_threads_live")
                 .help("Connection, pipe and probe virtual threads alive now.")

@@ -37,7 +37,7 @@ final class AddressConverters {
         }
     }
 
-    /** {@code --admin [HOST:]PORT}; without a host, loopback only: the endpoint has no authentication. */
+    /** {@code --admin [HOST:]PORT}; without a host, loopback only (beyond it, the operate level needs a token). */
     static final class Admin extends ListenAddress {
         Admin() {
             super("127.0.0.1");

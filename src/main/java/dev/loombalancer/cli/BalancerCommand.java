@@ -1,5 +1,6 @@
 package dev.loombalancer.cli;
 
+import dev.loombalancer.admin.AdminAccess;
 import dev.loombalancer.admin.AdminServer;
 import dev.loombalancer.admission.AdmissionRules;
 import dev.loombalancer.admission.Cidr;
@@ -13,12 +14,17 @@ import dev.loombalancer.proxy.WhenUnavailable;
 import dev.loombalancer.server.Balancer;
 import dev.loombalancer.server.BalancerConfig;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.AutoComplete;
 import picocli.CommandLine.Command;
@@ -176,6 +182,44 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "POST /backends/HOST:PORT/drain and /enable. Host defaults to 127.0.0.1 (off unless given).")
     InetSocketAddress admin;
 
+    @Option(names = "--admin-token-file", paramLabel = "FILE",
+            description = "The admin endpoint's operate level (POST /backends/...) needs 'Authorization: Bearer "
+                    + "TOKEN', TOKEN being this file's content. Required when --admin is not on loopback.")
+    Path adminTokenFile;
+
+    @Option(names = "--admin-host", paramLabel = "NAME", split = ",",
+            description = "A name admin requests may give in their Host header, besides IP addresses and localhost "
+                    + "(say, the management DNS name); repeat or separate with commas. Others are refused, which "
+                    + "stops DNS-rebinding pages.")
+    List<String> adminHosts = new ArrayList<>();
+
+    /** Who may read and operate the admin endpoint; errors are usage errors. */
+    AdminAccess adminAccess() {
+        if (admin == null) {
+            return AdminAccess.LOOPBACK;
+        }
+        Optional<byte[]> token = Optional.empty();
+        if (adminTokenFile != null) {
+            String text;
+            try {
+                text = Files.readString(adminTokenFile, StandardCharsets.UTF_8).strip();
+            } catch (IOException | UncheckedIOException e) {
+                throw new ParameterException(spec.commandLine(), "cannot read --admin-token-file " + adminTokenFile
+                        + ": " + SocketErrors.describe(e instanceof UncheckedIOException u ? u.getCause() : e));
+            }
+            if (text.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "--admin-token-file " + adminTokenFile
+                        + " is empty; put a long random token in it (openssl rand -hex 32)");
+            }
+            token = Optional.of(text.getBytes(StandardCharsets.UTF_8));
+        } else if (!admin.getAddress().isLoopbackAddress()) {
+            throw new ParameterException(spec.commandLine(), "--admin " + HostPort.format(admin)
+                    + " is reachable from other hosts, so it needs --admin-token-file FILE for its operate level "
+                    + "(or bind it to loopback: --admin " + admin.getPort() + ")");
+        }
+        return new AdminAccess(token, adminHosts);
+    }
+
     /** Checks the options as a whole and builds the configuration; errors are usage errors. */
     BalancerConfig config() {
         try {
@@ -205,8 +249,9 @@ public final class BalancerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         BalancerConfig config = config();
+        AdminAccess access = adminAccess();
         try (Balancer balancer = Balancer.open(config);
-             AdminServer adminServer = admin == null ? null : AdminServer.start(admin, balancer)) {
+             AdminServer adminServer = admin == null ? null : AdminServer.start(admin, balancer, access)) {
             balancer.start();
             StopSignals.install(() -> balancer.drain(config.drainTimeout()), balancer::close);
             balancer.awaitStop();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.loombalancer.health.ProbeConfig;
+import dev.loombalancer.pool.BackendState;
 import dev.loombalancer.server.Balancer;
 import dev.loombalancer.testing.FastProbes;
 import dev.loombalancer.testing.Ports;
@@ -14,13 +15,16 @@ import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -149,6 +153,85 @@ class AdminServerTest {
             if (says != null) {
                 assertTrue(response.body().contains(says), response.body());
             }
+        }
+    }
+
+    /** One raw HTTP/1.1 request with the given header lines; returns the status code, and the body after a blank line. */
+    private static String raw(AdminServer admin, String method, String path, String... headers) throws Exception {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), admin.address().getPort())) {
+            socket.setSoTimeout(10_000);
+            StringBuilder request = new StringBuilder(method + " " + path + " HTTP/1.1\r\nConnection: close\r\n");
+            boolean hasHost = false;
+            for (String header : headers) {
+                request.append(header).append("\r\n");
+                hasHost |= header.regionMatches(true, 0, "Host:", 0, 5);
+            }
+            if (!hasHost) {
+                request.append("Host: 127.0.0.1:").append(admin.address().getPort()).append("\r\n");
+            }
+            if (method.equals("POST")) {
+                request.append("Content-Length: 0\r\n");
+            }
+            socket.getOutputStream().write(request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String status = response.substring("HTTP/1.1 ".length(), "HTTP/1.1 ".length() + 3);
+            int body = response.indexOf("\r\n\r\n");
+            return status + (body < 0 ? "" : "\n" + response.substring(body + 4));
+        }
+    }
+
+    /**
+     * Web pages are kept out: a foreign Host (DNS rebinding) cannot read, and a cross-site
+     * or form POST cannot operate; IP literals, localhost and listed names can.
+     */
+    @ParameterizedTest(name = "{0} {1} [{2}] -> {3}")
+    @CsvSource(delimiter = '|', value = {
+        "GET  | /status        | Host: evil.example                                     | 421 | is not this endpoint's",
+        "GET  | /metrics       | Host: evil.example:9900                                | 421 | --admin-host",
+        "POST | /backends/B1/drain | Host: evil.example                                 | 421 | is not this endpoint's",
+        "POST | /backends/B1/drain | Origin: http://evil.example                        | 403 | cross-site request refused",
+        "POST | /backends/B1/drain | Sec-Fetch-Site: cross-site                         | 403 | cross-site request refused",
+        "POST | /backends/B1/drain | Content-Type: application/x-www-form-urlencoded    | 403 | a form's content type",
+        "POST | /backends/B1/drain | Content-Type: text/plain;charset=UTF-8             | 403 | a form's content type",
+        "GET  | /healthz       | Host: localhost                                        | 200 | ok",
+        "GET  | /healthz       | Host: [::1]:9900                                       | 200 | ok",
+        "GET  | /healthz       | Host: admin.lb.internal:9900                           | 200 | ok",
+        "POST | /backends/B1/enable | Sec-Fetch-Site: same-origin                       | 200 | UP",
+    })
+    void webPagesAreKeptOut(String method, String path, String header, String status, String says) throws Exception {
+        try (TestBackend b1 = TestBackend.hello("B1");
+             Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF), b1.address());
+             AdminServer admin = AdminServer.start(ADMIN, balancer,
+                     new AdminAccess(Optional.empty(), List.of("admin.lb.internal")))) {
+            String response = raw(admin, method, path.replace("B1", "127.0.0.1:" + b1.address().getPort()), header);
+            assertEquals(status, response.substring(0, 3), response);
+            assertTrue(response.contains(says), response);
+            assertEquals(BackendState.UP, balancer.pool().healthOf(balancer.pool().backends().get(0)).state(),
+                    "no refused request changed anything");
+            if (!status.startsWith("2")) {
+                String reason = status.equals("421") ? "foreign_host" : "cross_site";
+                assertTrue(raw(admin, "GET", "/metrics").contains("loom_admin_requests_refused_total{reason=\"" + reason
+                        + "\"} 1.0"), "counted under " + reason);
+            }
+        }
+    }
+
+    /** With a token, operating needs it; reading does not. */
+    @Test
+    void operatingNeedsTheToken() throws Exception {
+        byte[] token = "s3cret-token".getBytes(StandardCharsets.UTF_8);
+        try (TestBackend b1 = TestBackend.hello("B1");
+             Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF), b1.address());
+             AdminServer admin = AdminServer.start(ADMIN, balancer, new AdminAccess(Optional.of(token), List.of()))) {
+            String drain = "/backends/127.0.0.1:" + b1.address().getPort() + "/drain";
+            assertEquals("401", raw(admin, "POST", drain).substring(0, 3));
+            assertEquals("401", raw(admin, "POST", drain, "Authorization: Bearer wrong").substring(0, 3));
+            assertEquals("401", raw(admin, "POST", drain, "Authorization: Basic czNjcmV0LXRva2Vu").substring(0, 3));
+            assertEquals(BackendState.UP, balancer.pool().healthOf(balancer.pool().backends().get(0)).state());
+            assertEquals("200", raw(admin, "GET", "/status").substring(0, 3), "reading needs no token");
+            assertEquals("200", raw(admin, "POST", drain, "Authorization: Bearer s3cret-token").substring(0, 3));
+            assertEquals(BackendState.DRAINING, balancer.pool().healthOf(balancer.pool().backends().get(0)).state());
+            assertTrue(raw(admin, "GET", "/metrics").contains("loom_admin_requests_refused_total{reason=\"bad_token\"} 3.0"));
         }
     }
 }

@@ -177,6 +177,18 @@ class HostileInputScenario {
              BalancerProcess balancer = BalancerProcess.start("--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
                      "--backend", Chaos.backendList(b1) + ",127.0.0.1:9", "--no-health-check")) {
             InetSocketAddress admin = balancer.adminAddress();
+            // What a web page can make a browser send (CSRF, DNS rebinding): each must be refused.
+            String drain = "POST /backends/127.0.0.1:" + b1.address().getPort() + "/drain HTTP/1.1\r\nContent-Length: 0\r\n";
+            requests.put("cross-site form drain", raw(drain + "Host: evil.example\r\nOrigin: http://evil.example\r\n"
+                    + "Content-Type: application/x-www-form-urlencoded\r\n\r\n"));
+            requests.put("drain with a foreign Origin", raw(drain + "Host: 127.0.0.1:" + admin.getPort()
+                    + "\r\nOrigin: http://evil.example\r\n\r\n"));
+            requests.put("drain from a cross-site fetch", raw(drain + "Host: 127.0.0.1:" + admin.getPort()
+                    + "\r\nSec-Fetch-Site: cross-site\r\n\r\n"));
+            requests.put("text/plain drain", raw(drain + "Host: 127.0.0.1:" + admin.getPort()
+                    + "\r\nContent-Type: text/plain\r\n\r\n"));
+            requests.put("DNS-rebound status read", raw("GET /status HTTP/1.1\r\nHost: rebind.evil.example:"
+                    + admin.getPort() + "\r\n\r\n"));
             Chaos.Baseline before = Chaos.Baseline.of(balancer);
             Map<String, String> answers = new ConcurrentHashMap<>();
             List<String> bad = new ArrayList<>();
@@ -202,6 +214,7 @@ class HostileInputScenario {
             }
             assertTrue(balancer.process().isAlive());
             assertTrue(balancer.admin("/healthz").startsWith("ok"));
+            assertFalse(balancer.admin("/status").contains("DRAINING"), "no web-page request drained a backend");
             assertEquals("B1", TestClient.backendOf(balancer.address(), null), "still proxying");
             String log = balancer.err();
             assertFalse(log.contains("\tat ") || log.contains("Exception"), "no stack trace:\n" + log);

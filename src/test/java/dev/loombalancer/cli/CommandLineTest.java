@@ -1,5 +1,6 @@
 package dev.loombalancer.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -19,6 +20,7 @@ import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -241,6 +243,7 @@ class CommandLineTest {
         "--allow           | 300.1.1.1                   | is not an IPv4 or IPv6 address",
         "--allow           | 10.0.0.0/                   | the prefix after '/' must be 0-32",
         "--drain-timeout   | forever                     | is not a duration",
+        "--admin           | 0.0.0.0:9900                | is reachable from other hosts, so it needs --admin-token-file FILE",
         "--no-such-option  | x                           | Unknown option",
     })
     void badInputIsAOneLineUsageError(String option, String value, String expected) {
@@ -250,6 +253,23 @@ class CommandLineTest {
         assertTrue(result.err().startsWith("loom-balancer: "), result.err());
         assertTrue(result.err().contains(expected), "'" + expected + "' in: " + result.err());
         assertEquals("", result.out());
+    }
+
+    /** A token file that cannot be read or is empty is a one-line usage error, before anything is bound. */
+    @Test
+    void aBadAdminTokenFileIsAUsageError(@TempDir Path dir) throws Exception {
+        Path empty = Files.writeString(dir.resolve("empty"), "\n");
+        for (String[] args : List.of(new String[] {"--admin-token-file", dir.resolve("missing").toString()},
+                new String[] {"--admin-token-file", empty.toString()})) {
+            Run result = run("--listen", "127.0.0.1:0", "--no-health-check", "--admin", "127.0.0.1:0", args[0], args[1]);
+            assertEquals(2, result.exitCode(), result.err());
+            assertEquals(1, result.err().lines().count(), result.err());
+            assertTrue(result.err().contains("--admin-token-file"), result.err());
+        }
+        Path token = Files.writeString(dir.resolve("token"), "abc123\n");
+        assertArrayEquals("abc123".getBytes(StandardCharsets.UTF_8),
+                command("--admin", "0.0.0.0:9900", "--admin-token-file", token.toString()).adminAccess()
+                        .operateToken().orElseThrow(), "read, with the newline stripped");
     }
 
     /** A value holding a newline or an escape sequence still makes one printable line. */
