@@ -22,8 +22,8 @@ class ArchitectureTest {
     }
 
     /**
-     * cli → admin → server → proxy and health → policy → pool, with admission, concurrent
-     * and net as leaves any layer may use: the admin endpoint sees the balancer, never the
+     * cli → admin → server → proxy and health → policy → pool, with admission, concurrent,
+     * logging and net as leaves any layer may use: the admin endpoint sees the balancer, never the
      * other way round, and nothing below the server knows there is one.
      */
     @Test
@@ -39,6 +39,7 @@ class ArchitectureTest {
                 .layer("admission").definedBy("dev.loombalancer.admission..")
                 .layer("concurrent").definedBy("dev.loombalancer.concurrent..")
                 .layer("net").definedBy("dev.loombalancer.net..")
+                .layer("logging").definedBy("dev.loombalancer.logging..")
                 .whereLayer("cli").mayNotBeAccessedByAnyLayer()
                 .whereLayer("admin").mayOnlyBeAccessedByLayers("cli")
                 .whereLayer("server").mayOnlyBeAccessedByLayers("cli", "admin")

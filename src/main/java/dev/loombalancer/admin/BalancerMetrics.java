@@ -1,5 +1,6 @@
 package dev.loombalancer.admin;
 
+import dev.loombalancer.logging.BoundedWriter;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendState;
 import dev.loombalancer.pool.BackendPool;
@@ -91,6 +92,10 @@ final class BalancerMetrics {
                 .labelNames("reason")
                 .callback(cb -> adminRefused.forEach((reason, count) ->
                         cb.call(count.sum(), reason.name().toLowerCase(Locale.ROOT))))
+                .register(registry);
+        CounterWithCallback.builder().name("loom_log_lines_dropped")
+                .help("Log lines dropped because the log sink did not keep up (the bounded writer's queue was full).")
+                .callback(cb -> cb.call(BoundedWriter.dropped()))
                 .register(registry);
         GaugeWithCallback.builder().name("loom_threads_live")
                 .help("Connection, pipe and probe virtual threads alive now.")

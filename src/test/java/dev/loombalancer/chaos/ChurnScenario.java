@@ -75,7 +75,7 @@ class ChurnScenario {
     }
 
     /** {@code count} connections of one 64-byte exchange each, {@link #CONCURRENCY} at a time; the failures. */
-    private static List<String> runConnections(InetSocketAddress server, int count) throws InterruptedException {
+    static List<String> runConnections(InetSocketAddress server, int count) throws InterruptedException {
         AtomicLong next = new AtomicLong();
         Queue<String> failures = new ConcurrentLinkedQueue<>();
         List<Thread> threads = new ArrayList<>();

@@ -152,21 +152,21 @@ class HostileInputScenario {
         requests.put("backend not an address", post("/backends/not-a-backend/drain", ""));
         requests.put("unknown action", post("/backends/127.0.0.1:9/explode", ""));
         requests.put("GET on an action", get("/backends/127.0.0.1:9/drain"));
-        requests.put("DELETE", raw("DELETE /status HTTP/1.1\r\nHost: x\r\n\r\n"));
-        requests.put("PUT metrics", raw("PUT /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"));
-        requests.put("TRACE", raw("TRACE / HTTP/1.1\r\nHost: x\r\n\r\n"));
-        requests.put("garbage method", raw("G\u0001T /status HTTP/1.1\r\nHost: x\r\n\r\n"));
+        requests.put("DELETE", raw("DELETE /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+        requests.put("PUT metrics", raw("PUT /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\n\r\nabc"));
+        requests.put("TRACE", raw("TRACE / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+        requests.put("garbage method", raw("G\u0001T /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
         requests.put("no version", raw("GET /status\r\n\r\n"));
-        requests.put("HTTP/9.9", raw("GET /status HTTP/9.9\r\nHost: x\r\n\r\n"));
-        requests.put("bad content length", raw("POST /backends/127.0.0.1:9/drain HTTP/1.1\r\nHost: x\r\n"
+        requests.put("HTTP/9.9", raw("GET /status HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n"));
+        requests.put("bad content length", raw("POST /backends/127.0.0.1:9/drain HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Content-Length: -5\r\n\r\n"));
-        requests.put("huge content length", raw("POST /backends/127.0.0.1:9/drain HTTP/1.1\r\nHost: x\r\n"
+        requests.put("huge content length", raw("POST /backends/127.0.0.1:9/drain HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Content-Length: 99999999999999999999\r\n\r\n"));
-        requests.put("garbage chunked body", raw("POST /backends/127.0.0.1:9/drain HTTP/1.1\r\nHost: x\r\n"
+        requests.put("garbage chunked body", raw("POST /backends/127.0.0.1:9/drain HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Transfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n"));
         requests.put("4 MiB body", post("/backends/127.0.0.1:9/enable", "x".repeat(4 << 20)));
-        requests.put("1 MiB header", raw("GET /status HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(1 << 20) + "\r\n\r\n"));
-        requests.put("10,000 headers", raw("GET /status HTTP/1.1\r\nHost: x\r\n" + "X-A: b\r\n".repeat(10_000) + "\r\n"));
+        requests.put("1 MiB header", raw("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "a".repeat(1 << 20) + "\r\n\r\n"));
+        requests.put("10,000 headers", raw("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "X-A: b\r\n".repeat(10_000) + "\r\n"));
         requests.put("header without colon", raw("GET /status HTTP/1.1\r\nHost x\r\nnonsense\r\n\r\n"));
         byte[] noise = new byte[64 * 1024];
         new Random(7).nextBytes(noise);
@@ -231,11 +231,11 @@ class HostileInputScenario {
     }
 
     private static byte[] get(String path) {
-        return raw("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        return raw("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     }
 
     private static byte[] post(String path, String body) {
-        return raw("POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: "
+        return raw("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: "
                 + body.length() + "\r\n\r\n" + body);
     }
 

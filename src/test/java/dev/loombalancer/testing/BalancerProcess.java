@@ -44,9 +44,30 @@ public final class BalancerProcess implements AutoCloseable {
     private final Path errFile;
     private volatile HttpClient http;
 
+    // Set when its standard error is not read, so its addresses were given, not logged.
+    private volatile InetSocketAddress givenAddress;
+    private volatile InetSocketAddress givenAdmin;
+
     private BalancerProcess(Process process, Path errFile) {
         this.process = process;
         this.errFile = errFile;
+    }
+
+    /**
+     * {@code java -jar loom-balancer.jar --listen LISTEN --admin ADMIN ARGS} with its standard
+     * error a pipe that nobody reads: once the pipe's buffer is full, every write to it
+     * blocks. Its log cannot be read then, so its addresses are given.
+     */
+    public static BalancerProcess startWithUnreadStderr(InetSocketAddress listen, InetSocketAddress admin, String... args)
+            throws IOException {
+        List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-jar", JAR.toString(),
+                "--listen", HostPort.format(listen), "--admin", HostPort.format(admin)));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        BalancerProcess balancer = new BalancerProcess(process, Files.createTempFile("loom-balancer-it", ".log"));
+        balancer.givenAddress = listen;
+        balancer.givenAdmin = admin;
+        return balancer;
     }
 
     /** {@code java -jar loom-balancer.jar ARGS}. */
@@ -118,12 +139,23 @@ public final class BalancerProcess implements AutoCloseable {
 
     /** Where clients connect: from its "listening on" line (so it must listen on 127.0.0.1). */
     public InetSocketAddress address() {
-        return loopbackPort(LISTENING);
+        return givenAddress != null ? awaitServing(givenAddress) : loopbackPort(LISTENING);
     }
 
     /** Where its admin endpoint listens: from its start-up line (--admin 127.0.0.1:0). */
     public InetSocketAddress adminAddress() {
-        return loopbackPort(ADMIN);
+        return givenAdmin != null ? awaitServing(givenAdmin) : loopbackPort(ADMIN);
+    }
+
+    /** The given address, once something accepts connections there. */
+    private static InetSocketAddress awaitServing(InetSocketAddress address) {
+        await().atMost(STARTUP).ignoreExceptions().until(() -> {
+            try (java.net.Socket probe = new java.net.Socket()) {
+                probe.connect(address, 1_000);
+                return true;
+            }
+        });
+        return address;
     }
 
     private InetSocketAddress loopbackPort(Pattern line) {
