@@ -59,7 +59,10 @@ public final class ConsistentHash implements SelectionPolicy {
         return new Rotation(primary(hash), pool.selectable(), hash);
     }
 
-    /** The backend a client with this hash goes to: its slot's backend, or the first UP one re-hashing finds. */
+    /**
+     * The backend a client with this hash goes to: its slot's backend, or the first UP one
+     * re-hashing finds; null when nothing is UP and the slot's backend is drained.
+     */
     Backend primary(long hash) {
         int index = table[slot(hash)];
         if (health[index].isSelectable()) {
@@ -67,7 +70,9 @@ public final class ConsistentHash implements SelectionPolicy {
         }
         List<Backend> up = pool.up();
         if (up.isEmpty()) {
-            return ring.get(index);
+            // Nothing is UP: keep the slot's backend unless an operator drained it, in which
+            // case the rotation over the not-drained fallback decides alone.
+            return health[index].isDraining() ? null : ring.get(index);
         }
         for (int i = 1; i <= MAX_REHASHES; i++) {
             int candidate = table[slot(Hashing.mix(hash + i * GOLDEN))];

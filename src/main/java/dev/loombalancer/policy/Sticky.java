@@ -30,8 +30,9 @@ public final class Sticky implements SelectionPolicy {
     @Override
     public Iterator<Backend> candidates(InetSocketAddress client) {
         Backend remembered = sessions.get(client.getAddress());
-        if (remembered != null && !pool.isSelectable(remembered) && !pool.up().isEmpty()) {
-            remembered = null; // it is DOWN and others are UP: fail over
+        if (remembered != null && (pool.healthOf(remembered).isDraining()
+                || !pool.isSelectable(remembered) && !pool.up().isEmpty())) {
+            remembered = null; // drained by an operator, or DOWN while others are UP: place anew
         }
         // Only new placements advance the rotation, so new clients are spread in turn however
         // often the known ones come back.

@@ -23,7 +23,7 @@ public enum WhenUnavailable {
             + "\r\n"
             + "502 Bad Gateway: no backend up\n").getBytes(StandardCharsets.US_ASCII);
     /** How long we keep reading what the client sent after answering; see {@link #drain}. */
-    private static final int LINGER_MILLIS = 1_000;
+    static final int LINGER_MILLIS = 1_000;
     private static final int LINGER_MAX_BYTES = 64 * 1024;
 
     /** Answers the client as configured; the caller closes the socket afterwards. */
@@ -36,17 +36,29 @@ public enum WhenUnavailable {
     }
 
     /**
-     * Reads and drops what the client sent (its request) until it closes, for a bounded
-     * time. Closing a socket with unread input makes the kernel send a reset, and a reset
-     * can reach the client before it has read our 502, which it would then never see.
+     * Reads and drops what the client sent (its request) until it closes, for at most
+     * {@link #LINGER_MILLIS} in all and {@link #LINGER_MAX_BYTES}. Closing a socket with
+     * unread input makes the kernel send a reset, and a reset can reach the client before
+     * it has read our 502, which it would then never see. The time is a deadline for the
+     * whole drain, not a timeout per read: a client trickling a byte a second must not
+     * hold this thread for hours.
      */
-    private static void drain(Socket client) throws IOException {
-        client.setSoTimeout(LINGER_MILLIS);
+    static void drain(Socket client) throws IOException {
+        long deadline = System.nanoTime() + LINGER_MILLIS * 1_000_000L;
         InputStream in = client.getInputStream();
         byte[] buffer = new byte[4096];
         int total = 0;
         try {
-            for (int n; total < LINGER_MAX_BYTES && (n = in.read(buffer)) >= 0; ) {
+            while (total < LINGER_MAX_BYTES) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    return;
+                }
+                client.setSoTimeout((int) left);
+                int n = in.read(buffer);
+                if (n < 0) {
+                    return;
+                }
                 total += n;
             }
         } catch (SocketTimeoutException e) {

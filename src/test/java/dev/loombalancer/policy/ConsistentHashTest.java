@@ -1,6 +1,7 @@
 package dev.loombalancer.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -94,5 +95,20 @@ class ConsistentHashTest {
             assertTrue(pool.isUp(chosen));
             assertEquals(chosen, policy.candidates(Pools.client(i)).next());
         }
+    }
+
+    /** With nothing UP, the client's drained backend is not tried; the others are. */
+    @Test
+    void aDrainedBackendLeavesTheFallbackToo() {
+        BackendPool pool = Pools.tracked(Pools.backends(5));
+        ConsistentHash policy = new ConsistentHash(pool);
+        Backend home = policy.candidates(Pools.client(9)).next();
+        pool.setDraining(home, true);
+        for (Backend backend : pool.backends()) {
+            pool.failed(backend, "refused");
+        }
+        List<Integer> tried = Pools.ports(policy.candidates(Pools.client(9)));
+        assertEquals(4, tried.size(), "the four not drained: " + tried);
+        assertFalse(tried.contains(home.address().getPort()), "drained " + home + " not tried: " + tried);
     }
 }

@@ -1,6 +1,7 @@
 package dev.loombalancer.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -89,5 +90,20 @@ class StickyTest {
             table.put(Pools.client(i).getAddress(), backends.get(i % 3));
         }
         assertEquals(3, table.size());
+    }
+
+    /** With nothing UP, a remembered backend that an operator drained is not tried; the others are. */
+    @Test
+    void aDrainedBackendLeavesTheFallbackToo() {
+        BackendPool pool = Pools.tracked(Pools.backends(3));
+        Sticky policy = new Sticky(pool, table(Duration.ofMinutes(30), 100));
+        Backend remembered = connect(policy, Pools.client(3));
+        pool.setDraining(remembered, true);
+        for (Backend backend : pool.backends()) {
+            pool.failed(backend, "refused");
+        }
+        List<Integer> tried = Pools.ports(policy.candidates(Pools.client(3)));
+        assertEquals(2, tried.size(), "the two not drained: " + tried);
+        assertFalse(tried.contains(remembered.address().getPort()), "drained " + remembered + " not tried: " + tried);
     }
 }
