@@ -24,6 +24,10 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -195,6 +199,28 @@ class JarIT {
             assertEquals(1, balancer.process().exitValue(), balancer.err());
             assertTrue(balancer.err().contains("\u2014 stop the process using it or choose another port with " + option),
                     balancer.err());
+        }
+    }
+
+    /** With every backend drained, the log says so (not "are the backends running?"), and says a 502 was sent. */
+    @Test
+    void allDrainedNamesTheCause() throws Exception {
+        try (TestBackend backend = TestBackend.hello("B1");
+             BalancerProcess balancer = BalancerProcess.start("--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+                     "--no-health-check", "--when-unavailable", "http-502",
+                     "--backend", "127.0.0.1:" + backend.address().getPort());
+             HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<String> drained = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                            + balancer.adminAddress().getPort() + "/backends/127.0.0.1:" + backend.address().getPort()
+                            + "/drain")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, drained.statusCode(), drained.body());
+            try (TestClient client = new TestClient(balancer.address())) {
+                assertTrue(client.exchange("GET / HTTP/1.0").startsWith("HTTP/1.1 502"));
+            }
+            balancer.awaitLine("all 1 backends are drained by the admin API");
+            assertTrue(balancer.err().contains("answering the client 502 Bad Gateway and closing"), balancer.err());
+            assertFalse(balancer.err().contains("are the backends running?"), balancer.err());
         }
     }
 

@@ -32,6 +32,7 @@ final class StatusReport {
         status.put("activeConnections", pool.connections().total());
         status.put("backendsUp", pool.up().size());
         status.put("liveThreads", balancer.liveThreads());
+        status.put("liveThreadsByKind", balancer.liveThreadsByKind());
         status.put("rejectedClients", balancer.rejectedClients());
         List<Map<String, Object>> backends = new ArrayList<>(pool.size());
         for (Backend backend : pool.backends()) {

@@ -1,5 +1,6 @@
 package dev.loombalancer.admission;
 
+import dev.loombalancer.net.HostPort;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -62,7 +63,7 @@ public record Cidr(InetAddress network, int prefix) {
         InetAddress network = masked(address, prefix);
         if (!network.equals(address)) {
             throw new IllegalArgumentException("'" + text + "' has host bits set after /" + prefix
-                    + "; did you mean " + network.getHostAddress() + "/" + prefix + "?");
+                    + "; did you mean " + HostPort.address(network) + "/" + prefix + "?");
         }
         return new Cidr(network, prefix);
     }
@@ -107,6 +108,6 @@ public record Cidr(InetAddress network, int prefix) {
 
     @Override
     public String toString() {
-        return network.getHostAddress() + "/" + prefix;
+        return HostPort.address(network) + "/" + prefix;
     }
 }

@@ -1,5 +1,6 @@
 package dev.loombalancer.admission;
 
+import dev.loombalancer.net.HostPort;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.EnumMap;
@@ -114,10 +115,11 @@ public final class ClientAdmission {
         refused.get(reason).increment();
         // One line the first time, not one per client: a scan or a flood must not flood the log.
         if (logged.get(reason).compareAndSet(false, true)) {
-            Logger.warn("refused client {}: {}; further refusals are counted in loom_connections_rejected "
-                    + "(reason=\"{}\"), not logged", client.getHostAddress(), reason.why, reason.label());
+            // The metric's name is an argument, not part of the format: tinylog reads braces there.
+            Logger.warn("refused client {}: {}; further refusals are counted in {}, not logged", HostPort.address(client),
+                    reason.why, "loom_connections_rejected_total{reason=\"" + reason.label() + "\"}");
         } else {
-            Logger.debug("refused client {}: {}", client.getHostAddress(), reason.why);
+            Logger.debug("refused client {}: {}", HostPort.address(client), reason.why);
         }
         return Optional.of(reason);
     }

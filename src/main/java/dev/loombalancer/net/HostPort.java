@@ -68,9 +68,53 @@ public final class HostPort {
 
     /** Formats an address the way users write it: {@code 127.0.0.1:9001}, {@code [::1]:9001}. */
     public static String format(InetSocketAddress address) {
-        String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
+        String host = address.getAddress() != null ? address(address.getAddress()) : address.getHostString();
         boolean v6 = address.getAddress() instanceof Inet6Address || host.indexOf(':') >= 0;
         return (v6 ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
+    /**
+     * An address as people write it: IPv4 dotted, IPv6 in the compressed form of RFC 5952
+     * ({@code ::1}, {@code 2001:db8::5}), not the JDK's full form ({@code 0:0:0:0:0:0:0:1}).
+     */
+    public static String address(InetAddress address) {
+        if (!(address instanceof Inet6Address v6)) {
+            return address.getHostAddress();
+        }
+        byte[] bytes = v6.getAddress();
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((bytes[2 * i] & 0xff) << 8) | (bytes[2 * i + 1] & 0xff);
+        }
+        // The longest run of two or more zero groups (the first, if tied) becomes "::".
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; ) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                text.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (text.length() > 0 && text.charAt(text.length() - 1) != ':') {
+                text.append(':');
+            }
+            text.append(Integer.toHexString(groups[i]));
+        }
+        String full = v6.getHostAddress();
+        int scope = full.indexOf('%');
+        return scope < 0 ? text.toString() : text + full.substring(scope);
     }
 
     private record Split(String host, String port) {

@@ -31,10 +31,15 @@ public final class BackendConnector {
     private final int connectTimeoutMillis;
     private final int attempts;
     private final LongAdder unserved = new LongAdder();
+    private final String unservedAction;
 
-    /** @param retries how many more backends a client may try after the first fails */
-    public BackendConnector(BackendPool pool, Duration connectTimeout, int retries) {
+    /**
+     * @param retries        how many more backends a client may try after the first fails
+     * @param unservedAction what an unserved client gets, for the log ("closing the client connection")
+     */
+    public BackendConnector(BackendPool pool, Duration connectTimeout, int retries, String unservedAction) {
         this.pool = pool;
+        this.unservedAction = unservedAction;
         this.connectTimeoutMillis = Math.toIntExact(connectTimeout.toMillis());
         this.attempts = retries + 1;
     }
@@ -113,10 +118,15 @@ public final class BackendConnector {
             }
         }
         unserved.increment();
-        Logger.error("no backend reachable for client {}: {} {} tried refused or timed out{}; closing the "
-                        + "client connection (are the backends running?)", HostPort.format(client),
-                candidates.hasNext() ? "the" : "all", tried,
-                candidates.hasNext() ? " (--retries " + (attempts - 1) + ")" : "");
+        if (tried == 0) {
+            // Nothing to try at all: the fallback list skips drained backends, so all are.
+            Logger.error("no backend for client {}: all {} backends are drained by the admin API (POST "
+                    + "/backends/HOST:PORT/enable puts one back); {}", HostPort.format(client), pool.size(), unservedAction);
+        } else {
+            Logger.error("no backend reachable for client {}: {} {} tried refused or timed out{}; {} (are the "
+                            + "backends running?)", HostPort.format(client), candidates.hasNext() ? "the" : "all", tried,
+                    candidates.hasNext() ? " (--retries " + (attempts - 1) + ")" : "", unservedAction);
+        }
         return null;
     }
 }

@@ -66,6 +66,11 @@ public enum WhenUnavailable {
         }
     }
 
+    /** What the client gets, for the log line that says a client was not served. */
+    public String action() {
+        return this == HTTP_502 ? "answering the client 502 Bad Gateway and closing" : "closing the client connection";
+    }
+
     /** The name as written on the command line: {@code close}, {@code http-502}. */
     @Override
     public String toString() {

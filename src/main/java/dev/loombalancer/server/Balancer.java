@@ -61,7 +61,8 @@ public final class Balancer implements BalancerView, AutoCloseable {
         this.pool = new BackendPool(config.backends(),
                 new RiseFall(config.health().enabled(), config.health().rise(), config.health().fall()));
         this.policy = config.strategy().create(pool, config.sticky());
-        this.proxyContext = new ProxyContext(new BackendConnector(pool, config.connectTimeout(), config.retries()),
+        this.proxyContext = new ProxyContext(new BackendConnector(pool, config.connectTimeout(), config.retries(),
+                config.whenUnavailable().action()),
                 policy, pipeThreads, config.idleTimeout(), config.whenUnavailable());
         this.prober = config.health().enabled() ? new HealthProber(pool, config.health()) : null;
         this.limit = ConnectionLimit.forFiles(config.maxConnections(), OpenFileLimit.current(),
@@ -175,7 +176,16 @@ public final class Balancer implements BalancerView, AutoCloseable {
 
     @Override
     public int liveThreads() {
-        return live.size() + pipeThreads.alive() + (prober == null ? 0 : prober.probesInFlight());
+        return liveThreadsByKind().values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    @Override
+    public Map<String, Integer> liveThreadsByKind() {
+        Map<String, Integer> threads = new LinkedHashMap<>();
+        threads.put("connection", live.size());
+        threads.put("pipe", pipeThreads.alive());
+        threads.put("probe", prober == null ? 0 : prober.probesInFlight());
+        return threads;
     }
 
     /** Blocks until {@link #close()} has finished. */

@@ -46,6 +46,9 @@ public interface BalancerView {
      */
     int liveThreads();
 
+    /** The same threads by kind: connection, pipe and probe threads alive now. */
+    Map<String, Integer> liveThreadsByKind();
+
     /** The health prober, unless health checks are off. */
     Optional<HealthProber> prober();
 }

@@ -87,7 +87,7 @@ class CommandLineTest {
         assertEquals(10_000, config.backends().size());
         assertEquals(backend("127.0.0.1", 8000), config.backends().get(0));
         assertEquals(backend("::1", 17999), config.backends().get(9_999));
-        assertEquals("[0:0:0:0:0:0:0:1]:13000", config.backends().get(5_000).toString());
+        assertEquals("[::1]:13000", config.backends().get(5_000).toString());
     }
 
     /** IPv6 listen and backend addresses, durations and the port-only listen form. */

@@ -7,6 +7,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Address forms in and out. */
 class HostPortTest {
@@ -15,7 +17,7 @@ class HostPortTest {
     @Test
     void formatsLikeUsersWrite() throws Exception {
         assertEquals("127.0.0.1:9001", HostPort.format(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 9001)));
-        assertEquals("[0:0:0:0:0:0:0:1]:9001", HostPort.format(new InetSocketAddress(InetAddress.getByName("::1"), 9001)));
+        assertEquals("[::1]:9001", HostPort.format(new InetSocketAddress(InetAddress.getByName("::1"), 9001)));
     }
 
     /** Listen addresses: port only, :port, host:port and [v6]:port. */
@@ -34,5 +36,14 @@ class HostPortTest {
         assertEquals(List.of(13000, 13001, 13002), range.stream().map(InetSocketAddress::getPort).toList());
         assertEquals(1, HostPort.parseBackends("127.0.0.1:65535").size());
         assertThrows(IllegalArgumentException.class, () -> HostPort.parseBackends("127.0.0.1:1-65536"));
+    }
+
+    /** IPv6 is printed compressed, as RFC 5952 says and as operators type it. */
+    @ParameterizedTest
+    @CsvSource({"::1, ::1", "0:0:0:0:0:0:0:0, ::", "2001:db8:0:0:0:0:0:5, 2001:db8::5", "fd12:0:0:0:0:0:0:0, fd12::",
+            "2001:db8:0:1:0:0:0:1, 2001:db8:0:1::1", "2001:0:0:1:0:0:0:1, 2001:0:0:1::1", "1:0:0:2:0:0:3:4, 1::2:0:0:3:4",
+            "fe80:0:0:0:0:0:0:1, fe80::1", "10.1.2.3, 10.1.2.3"})
+    void ipv6IsCompressed(String given, String printed) throws Exception {
+        assertEquals(printed, HostPort.address(java.net.InetAddress.getByName(given)));
     }
 }
