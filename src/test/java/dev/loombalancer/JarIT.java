@@ -1,5 +1,6 @@
 package dev.loombalancer;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,12 +13,14 @@ import dev.loombalancer.testing.Sha256;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -113,7 +116,7 @@ class JarIT {
                 out.flush();
 
                 balancer.process().destroy(); // SIGTERM, mid-transfer
-                balancer.awaitLine("waiting up to 30000 ms for 1 open connection to finish");
+                balancer.awaitLine("waiting up to 30s for 1 open connection to finish");
                 assertThrows(ConnectException.class, () -> new Socket().connect(address, 2_000), "new clients refused");
 
                 out.write(payload, 1024 * 1024, payload.length - 1024 * 1024);
@@ -221,6 +224,35 @@ class JarIT {
             balancer.awaitLine("all 1 backends are drained by the admin API");
             assertTrue(balancer.err().contains("answering the client 502 Bad Gateway and closing"), balancer.err());
             assertFalse(balancer.err().contains("are the backends running?"), balancer.err());
+        }
+    }
+
+    /** During an outage the log says it once, not three lines per client (it counts the rest). */
+    @Test
+    void anOutageIsLoggedOnceNotPerClient() throws Exception {
+        try (BalancerProcess balancer = BalancerProcess.start("--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+                "--no-health-check", "--backend", "127.0.0.1:" + Ports.refusing().getPort() + ",127.0.0.1:"
+                        + Ports.refusing().getPort())) {
+            InetSocketAddress address = balancer.address();
+            List<Thread> clients = new ArrayList<>();
+            for (int i = 0; i < 50; i++) { // at once: all within one 5 s period of the log's throttle
+                clients.add(Thread.ofVirtual().start(() -> {
+                    try (TestClient client = new TestClient(address)) {
+                        client.send("hi");
+                        client.assertClosed();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }));
+            }
+            for (Thread client : clients) {
+                assertTrue(client.join(Duration.ofSeconds(10)));
+            }
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> balancer.admin("/metrics").contains("reason=\"no_backend_available\"} 50.0"));
+            String log = balancer.err();
+            assertEquals(1, log.lines().filter(line -> line.contains("no backend reachable for client")).count(), log);
+            assertEquals(1, log.lines().filter(line -> line.contains("failed for client")).count(), log);
         }
     }
 

@@ -88,7 +88,7 @@ public final class BalancerCommand implements Callable<Integer> {
     @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "2s",
             converter = Durations.class,
             description = "How long a backend may take to accept a connection before the next one "
-                    + "is tried: 500ms, 2s, 1m; a bare number is milliseconds (default: ${DEFAULT-VALUE}).")
+                    + "is tried: 500ms, 2s, 1m; a number needs its unit (default: ${DEFAULT-VALUE}).")
     Duration connectTimeout;
 
     @Option(names = "--retries", paramLabel = "N", defaultValue = "" + BalancerConfig.DEFAULT_RETRIES,

@@ -8,8 +8,9 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * Reads durations the way HAProxy users write them: {@code 500ms}, {@code 2s}, {@code 1m},
- * {@code 1h}, {@code 1d}; a bare number is milliseconds, as in HAProxy's timeouts. {@code off}
- * is zero, which the options that allow it read as "never".
+ * {@code 1h}, {@code 1d}. {@code off} and {@code 0} are zero, which the options that allow
+ * it read as "never". Any other number needs its unit: HAProxy reads a bare number as
+ * milliseconds, and {@code --idle-timeout 5} meaning 5 ms surprised everyone who meant 5 s.
  */
 final class Durations implements ITypeConverter<Duration> {
 
@@ -25,6 +26,10 @@ final class Durations implements ITypeConverter<Duration> {
             throw new TypeConversionException("'" + text + "' is not a duration; write e.g. 500ms, 2s or 1m");
         }
         long amount = Long.parseLong(m.group(1));
+        if (m.group(2) == null && amount != 0) {
+            throw new TypeConversionException("'" + text + "' has no unit; write " + amount + "ms, " + amount + "s or "
+                    + amount + "m (only 0 may go without one)");
+        }
         String unit = m.group(2) == null ? "ms" : m.group(2);
         return switch (unit) {
             case "ms" -> Duration.ofMillis(amount);

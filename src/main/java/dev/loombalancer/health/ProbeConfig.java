@@ -1,5 +1,6 @@
 package dev.loombalancer.health;
 
+import dev.loombalancer.logging.DurationText;
 import java.time.Duration;
 
 /**
@@ -16,10 +17,10 @@ public record ProbeConfig(Duration interval, Duration timeout, int rise, int fal
 
     public ProbeConfig {
         if (interval.isNegative()) {
-            throw new IllegalArgumentException("health-check interval must not be negative, not " + interval);
+            throw new IllegalArgumentException("health-check interval must not be negative, not " + DurationText.of(interval));
         }
         if (timeout.isNegative() || timeout.isZero() || timeout.toMillis() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("health-check timeout must be between 1ms and 24d, not " + timeout);
+            throw new IllegalArgumentException("health-check timeout must be between 1ms and 24d, not " + DurationText.of(timeout));
         }
         if (rise < 1 || fall < 1) {
             throw new IllegalArgumentException("--rise and --fall must be at least 1, not " + rise + " and " + fall);
@@ -33,11 +34,8 @@ public record ProbeConfig(Duration interval, Duration timeout, int rise, int fal
     /** How the command line shows it in the startup line. */
     public String describe() {
         return enabled()
-                ? "health checks every " + millis(interval) + " (timeout " + millis(timeout) + ", rise " + rise + ", fall " + fall + ")"
+                ? "health checks every " + DurationText.of(interval) + " (timeout " + DurationText.of(timeout) + ", rise " + rise + ", fall " + fall + ")"
                 : "health checks off";
     }
 
-    private static String millis(Duration d) {
-        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
-    }
 }

@@ -1,5 +1,6 @@
 package dev.loombalancer.policy;
 
+import dev.loombalancer.logging.DurationText;
 import dev.loombalancer.pool.Backend;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -28,7 +29,7 @@ public final class StickyTable {
 
         public Limits {
             if (ttl.isNegative() || ttl.isZero()) {
-                throw new IllegalArgumentException("sticky TTL must be positive, not " + ttl);
+                throw new IllegalArgumentException("sticky TTL must be positive, not " + DurationText.of(ttl));
             }
             if (maxEntries < 1) {
                 throw new IllegalArgumentException("sticky table size must be at least 1, not " + maxEntries);

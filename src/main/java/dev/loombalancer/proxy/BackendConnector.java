@@ -1,5 +1,6 @@
 package dev.loombalancer.proxy;
 
+import dev.loombalancer.logging.Throttle;
 import dev.loombalancer.net.Closer;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
@@ -27,11 +28,17 @@ import org.tinylog.Logger;
  */
 public final class BackendConnector {
 
+    private static final Duration LOG_PERIOD = Duration.ofSeconds(5);
+
     private final BackendPool pool;
     private final int connectTimeoutMillis;
     private final int attempts;
     private final LongAdder unserved = new LongAdder();
     private final String unservedAction;
+    // During an outage every client fails alike: one line of each kind every few seconds.
+    private final Throttle backendFailed = new Throttle(LOG_PERIOD);
+    private final Throttle noBackend = new Throttle(LOG_PERIOD);
+    private final Throttle ownLimit = new Throttle(LOG_PERIOD);
 
     /**
      * @param retries        how many more backends a client may try after the first fails
@@ -100,14 +107,20 @@ public final class BackendConnector {
                     // not the backend's fault, and every other backend would fail the same
                     // way: the client is closed, and no backend is blamed.
                     unserved.increment();
-                    Logger.error("cannot {} a connection to a backend for client {}: {}; closing the client{}",
-                            opened ? "make" : "open", HostPort.format(client), why, opened ? ""
-                                    : " (raise the open-file limit or lower --max-connections)");
+                    long more = ownLimit.admit();
+                    if (more >= 0) {
+                        Logger.error("cannot {} a connection to a backend for client {}: {}; closing the client{}{}",
+                                opened ? "make" : "open", HostPort.format(client), why, opened ? ""
+                                        : " (raise the open-file limit or lower --max-connections)", Throttle.more(more));
+                    }
                     return null;
                 }
                 pool.connectFailed(backend, why);
-                Logger.warn("backend {} failed for client {}: {}; trying the next backend",
-                        backend, HostPort.format(client), why);
+                long more = backendFailed.admit();
+                if (more >= 0) {
+                    Logger.warn("backend {} failed for client {}: {}; trying the next backend{}",
+                            backend, HostPort.format(client), why, Throttle.more(more));
+                }
             } finally {
                 // Whatever went wrong, including a RuntimeException, nothing of a failed
                 // attempt is left open or counted.
@@ -118,14 +131,19 @@ public final class BackendConnector {
             }
         }
         unserved.increment();
+        long more = noBackend.admit();
+        if (more < 0) {
+            return null; // counted in loom_connections_rejected_total{reason="no_backend_available"}
+        }
         if (tried == 0) {
             // Nothing to try at all: the fallback list skips drained backends, so all are.
             Logger.error("no backend for client {}: all {} backends are drained by the admin API (POST "
-                    + "/backends/HOST:PORT/enable puts one back); {}", HostPort.format(client), pool.size(), unservedAction);
+                    + "/backends/HOST:PORT/enable puts one back); {}{}", HostPort.format(client), pool.size(), unservedAction,
+                    Throttle.more(more));
         } else {
             Logger.error("no backend reachable for client {}: {} {} tried refused or timed out{}; {} (are the "
-                            + "backends running?)", HostPort.format(client), candidates.hasNext() ? "the" : "all", tried,
-                    candidates.hasNext() ? " (--retries " + (attempts - 1) + ")" : "", unservedAction);
+                            + "backends running?){}", HostPort.format(client), candidates.hasNext() ? "the" : "all", tried,
+                    candidates.hasNext() ? " (--retries " + (attempts - 1) + ")" : "", unservedAction, Throttle.more(more));
         }
         return null;
     }

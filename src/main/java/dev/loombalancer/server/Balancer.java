@@ -1,5 +1,6 @@
 package dev.loombalancer.server;
 
+import dev.loombalancer.logging.DurationText;
 import dev.loombalancer.admission.ClientAdmission;
 import dev.loombalancer.concurrent.ConnectionThreads;
 import dev.loombalancer.concurrent.CountingThreadFactory;
@@ -209,8 +210,8 @@ public final class Balancer implements BalancerView, AutoCloseable {
         int open = live.size();
         openWhenDrainStarted = open;
         if (open > 0 && !closing.get()) {
-            Logger.info("stopped accepting; waiting up to {} ms for {} open connection{} to finish",
-                    timeout.toMillis(), open, open == 1 ? "" : "s");
+            Logger.info("stopped accepting; waiting up to {} for {} open connection{} to finish",
+                    DurationText.of(timeout), open, open == 1 ? "" : "s");
             // A concurrent close() cuts every connection, which wakes this wait.
             live.awaitIdle(timeout, closing::get);
         }

@@ -1,5 +1,6 @@
 package dev.loombalancer.server;
 
+import dev.loombalancer.logging.DurationText;
 import dev.loombalancer.admission.AdmissionRules;
 import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.policy.StickyTable;
@@ -50,7 +51,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             throw new IllegalArgumentException("at least one backend is needed");
         }
         if (connectTimeout.isNegative() || connectTimeout.isZero() || connectTimeout.toMillis() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("connect timeout must be between 1ms and 24d, not " + connectTimeout);
+            throw new IllegalArgumentException("connect timeout must be between 1ms and 24d, not " + DurationText.of(connectTimeout));
         }
         if (retries < 0) {
             throw new IllegalArgumentException("--retries must be 0 or more, not " + retries);
@@ -62,7 +63,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             throw new IllegalArgumentException("--max-connections must be 0 (as many as the open-file limit holds) or more, not " + maxConnections);
         }
         if (drainTimeout.isNegative()) {
-            throw new IllegalArgumentException("drain timeout must not be negative, not " + drainTimeout);
+            throw new IllegalArgumentException("drain timeout must not be negative, not " + DurationText.of(drainTimeout));
         }
         if (idleTimeout != null && (idleTimeout.isNegative() || idleTimeout.isZero())) {
             idleTimeout = null; // zero means off, as on the command line

@@ -1,5 +1,6 @@
 package dev.loombalancer.server;
 
+import dev.loombalancer.logging.DurationText;
 import dev.loombalancer.admission.AdmissionRules;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.pool.BackendPool;
@@ -29,7 +30,7 @@ final class StartupLine {
         parts.add("strategy " + strategy);
         parts.add(config.health().describe());
         if (config.idleTimeout() != null) {
-            parts.add("idle timeout " + config.idleTimeout().toMillis() + "ms");
+            parts.add("idle timeout " + DurationText.of(config.idleTimeout()));
         }
         parts.add(limit.describe());
         AdmissionRules admission = config.admission();

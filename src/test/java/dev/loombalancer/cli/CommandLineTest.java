@@ -99,7 +99,7 @@ class CommandLineTest {
         assertEquals(Duration.ofMillis(500), config.connectTimeout());
 
         assertEquals(9000, parse("--listen", "9000").listen().getPort());
-        assertEquals(Duration.ofMillis(750), parse("--connect-timeout", "750").connectTimeout());
+        assertEquals(Duration.ofMillis(750), parse("--connect-timeout", "750ms").connectTimeout());
         assertEquals(Duration.ofMinutes(1), parse("--connect-timeout", "1m").connectTimeout());
     }
 
@@ -243,6 +243,8 @@ class CommandLineTest {
         "--allow           | 300.1.1.1                   | is not an IPv4 or IPv6 address",
         "--allow           | 10.0.0.0/                   | the prefix after '/' must be 0-32",
         "--drain-timeout   | forever                     | is not a duration",
+        "--idle-timeout    | 5                           | has no unit; write 5ms, 5s or 5m",
+        "--connect-timeout | 0                           | connect timeout must be between 1ms and 24d, not 0s",
         "--admin           | 0.0.0.0:9900                | is reachable from other hosts, so it needs --admin-token-file FILE",
         "--no-such-option  | x                           | Unknown option",
     })
