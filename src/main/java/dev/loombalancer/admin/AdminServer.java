@@ -13,6 +13,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -37,6 +38,9 @@ import org.tinylog.Logger;
  * requires beyond loopback. {@link RequestGuard} keeps web pages out at both levels.
  */
 public final class AdminServer implements AutoCloseable {
+
+    /** How long all connection slots must have been taken before /healthz says saturated. */
+    static final Duration SATURATED_AFTER = Duration.ofSeconds(3);
 
     private final HttpServer server;
     private final ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
@@ -101,13 +105,23 @@ public final class AdminServer implements AutoCloseable {
         respond(exchange, 200, "application/json", StatusReport.json(balancer));
     }
 
+    /**
+     * 200 while accepting with a backend UP and a free connection slot; 503 otherwise. A
+     * balancer whose slots have all been taken for {@link #SATURATED_AFTER} or more is
+     * reported too: it still accepts in the kernel's backlog, but answers nobody new.
+     */
     private void healthz(HttpExchange exchange) throws IOException {
         BackendPool pool = balancer.pool();
         int up = pool.up().size();
-        boolean healthy = balancer.isAccepting() && up > 0;
+        Duration saturated = balancer.saturatedFor();
+        boolean isSaturated = saturated.compareTo(SATURATED_AFTER) >= 0;
+        boolean healthy = balancer.isAccepting() && up > 0 && !isSaturated;
         respond(exchange, healthy ? 200 : 503, "text/plain; charset=utf-8",
                 (healthy ? "ok: " : "unavailable: ") + up + " of " + pool.size() + " backends UP"
-                        + (balancer.isAccepting() ? "" : ", not accepting") + "\n");
+                        + (balancer.isAccepting() ? "" : ", not accepting")
+                        + (isSaturated ? ", saturated: every connection slot taken for " + saturated.toSeconds()
+                                + "s (new clients wait unanswered; see --max-connections, "
+                                + "--max-connections-per-client)" : "") + "\n");
     }
 
     /** {@code POST /backends/HOST:PORT/drain} and {@code /enable}. */

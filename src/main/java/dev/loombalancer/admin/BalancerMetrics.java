@@ -87,6 +87,11 @@ final class BalancerMetrics {
                 .help("Times accepting waited because --max-connections was reached.")
                 .callback(cb -> cb.call(balancer.maxConnectionWaits()))
                 .register(registry);
+        GaugeWithCallback.builder().name("loom_saturated_seconds")
+                .help("How long every connection slot has been taken, new clients waiting in the backlog; 0 while one is free.")
+                .unit(Unit.SECONDS)
+                .callback(cb -> cb.call(balancer.saturatedFor().toMillis() / 1000.0))
+                .register(registry);
         CounterWithCallback.builder().name("loom_admin_requests_refused")
                 .help("Admin requests refused, by reason: foreign_host, cross_site, bad_token.")
                 .labelNames("reason")

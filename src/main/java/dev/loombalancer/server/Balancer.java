@@ -171,6 +171,11 @@ public final class Balancer implements BalancerView, AutoCloseable {
     }
 
     @Override
+    public Duration saturatedFor() {
+        return limit.waitingFor();
+    }
+
+    @Override
     public Optional<HealthProber> prober() {
         return Optional.ofNullable(prober);
     }

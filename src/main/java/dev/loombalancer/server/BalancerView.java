@@ -3,6 +3,7 @@ package dev.loombalancer.server;
 import dev.loombalancer.health.HealthProber;
 import dev.loombalancer.pool.BackendPool;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -39,6 +40,12 @@ public interface BalancerView {
 
     /** Times the accept loop waited because --max-connections was reached. */
     long maxConnectionWaits();
+
+    /**
+     * How long every connection slot has been taken, with new clients waiting unanswered
+     * in the listen backlog; zero while a slot is free.
+     */
+    Duration saturatedFor();
 
     /**
      * Connection, pipe and probe threads that have not finished yet: zero when the

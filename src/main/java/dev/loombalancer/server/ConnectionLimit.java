@@ -1,5 +1,6 @@
 package dev.loombalancer.server;
 
+import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,9 @@ final class ConnectionLimit {
     private final ReentrantLock pauseLock = new ReentrantLock();
     private final Condition released = pauseLock.newCondition();
     private volatile boolean paused;
+    // Set only by the accept loop: written before `waiting`, read after it.
+    private volatile long waitingSinceNanos;
+    private volatile boolean waiting;
 
     /** @param max the limit; 0 for none */
     ConnectionLimit(int max) {
@@ -90,7 +94,22 @@ final class ConnectionLimit {
         if (full.compareAndSet(false, true)) {
             Logger.warn("--max-connections {} reached; new clients wait in the listen backlog", max);
         }
-        permits.acquire();
+        waitingSinceNanos = System.nanoTime();
+        waiting = true;
+        try {
+            permits.acquire();
+        } finally {
+            waiting = false;
+        }
+    }
+
+    /**
+     * How long the accept loop has been waiting for a free connection slot: zero while
+     * there is one. Clients queue in the backlog meanwhile, unanswered, which is what
+     * {@code /healthz} reports as saturation.
+     */
+    Duration waitingFor() {
+        return waiting ? Duration.ofNanos(System.nanoTime() - waitingSinceNanos) : Duration.ZERO;
     }
 
     /** Gives a permit back; every path that took one must. */

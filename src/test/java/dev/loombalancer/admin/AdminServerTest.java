@@ -234,4 +234,24 @@ class AdminServerTest {
             assertTrue(raw(admin, "GET", "/metrics").contains("loom_admin_requests_refused_total{reason=\"bad_token\"} 3.0"));
         }
     }
+
+    /** When every connection slot has stayed taken for a few seconds, /healthz says so (503), and recovers. */
+    @Test
+    void healthzReportsSaturation() throws Exception {
+        try (TestBackend b1 = TestBackend.hello("B1");
+             Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF).maxConnections(1), b1.address());
+             AdminServer admin = AdminServer.start(ADMIN, balancer);
+             TestClient holder = new TestClient(balancer.localAddress());
+             TestClient waiting = new TestClient(balancer.localAddress())) {
+            assertEquals("B1", holder.backendName("holds the only slot"));
+            waiting.send("queued in the backlog");
+            await().atMost(Duration.ofSeconds(15)).until(() -> send(admin, "GET", "/healthz").statusCode() == 503);
+            String body = send(admin, "GET", "/healthz").body();
+            assertTrue(body.contains("saturated: every connection slot taken for"), body);
+            assertTrue(raw(admin, "GET", "/metrics").contains("loom_saturated_seconds "), "in the metrics too");
+            holder.close();
+            assertEquals("Hello from B1: queued in the backlog", waiting.readLine());
+            await().atMost(Duration.ofSeconds(10)).until(() -> send(admin, "GET", "/healthz").statusCode() == 200);
+        }
+    }
 }
