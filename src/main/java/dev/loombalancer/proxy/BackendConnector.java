@@ -109,8 +109,8 @@ public final class BackendConnector {
                     unserved.increment();
                     long more = ownLimit.admit();
                     if (more >= 0) {
-                        Logger.error("cannot {} a connection to a backend for client {}: {}; closing the client{}{}",
-                                opened ? "make" : "open", HostPort.format(client), why, opened ? ""
+                        Logger.error("cannot {} a connection to a backend for client {}: {}; {}{}{}",
+                                opened ? "make" : "open", HostPort.format(client), why, unservedAction, opened ? ""
                                         : " (raise the open-file limit or lower --max-connections)", Throttle.more(more));
                     }
                     return null;

@@ -2,7 +2,6 @@ package dev.loombalancer.proxy;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.loombalancer.health.ProbeConfig;
@@ -12,7 +11,6 @@ import dev.loombalancer.testing.RunningBalancer;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
 import java.net.InetSocketAddress;
-import java.net.SocketException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

@@ -2,16 +2,13 @@ package dev.loombalancer.proxy;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.server.Balancer;
 import dev.loombalancer.testing.RunningBalancer;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
-import java.io.IOException;
 import java.net.Socket;
-import java.net.SocketException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

@@ -14,7 +14,6 @@ import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
