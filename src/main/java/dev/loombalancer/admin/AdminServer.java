@@ -65,11 +65,6 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    /** Binds the admin address and starts serving, open to IP literals and localhost, with no token. */
-    public static AdminServer start(InetSocketAddress address, BalancerView balancer) throws CannotBind {
-        return start(address, balancer, AdminAccess.LOOPBACK);
-    }
-
     /** Binds the admin address and starts serving under {@code access}; the caller closes it. */
     public static AdminServer start(InetSocketAddress address, BalancerView balancer, AdminAccess access)
             throws CannotBind {

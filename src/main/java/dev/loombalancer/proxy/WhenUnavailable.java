@@ -43,7 +43,7 @@ public enum WhenUnavailable {
      * whole drain, not a timeout per read: a client trickling a byte a second must not
      * hold this thread for hours.
      */
-    static void drain(Socket client) throws IOException {
+    private static void drain(Socket client) throws IOException {
         long deadline = System.nanoTime() + LINGER_MILLIS * 1_000_000L;
         InputStream in = client.getInputStream();
         byte[] buffer = new byte[4096];

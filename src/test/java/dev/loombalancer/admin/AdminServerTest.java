@@ -55,7 +55,7 @@ class AdminServerTest {
     void metrics() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1");
              Balancer balancer = RunningBalancer.start(c -> c.health(FastProbes.CONFIG), b1.address());
-             AdminServer admin = AdminServer.start(ADMIN, balancer)) {
+             AdminServer admin = AdminServer.start(ADMIN, balancer, AdminAccess.LOOPBACK)) {
             assertEquals("B1", TestClient.backendOf(balancer.localAddress(), null));
             await().until(() -> send(admin, "GET", "/metrics").body().contains("loom_health_checks_total{result=\"success\"}"));
             String metrics = send(admin, "GET", "/metrics").body();
@@ -81,7 +81,7 @@ class AdminServerTest {
         try (TestBackend b1 = TestBackend.hello("B1")) {
             InetSocketAddress dead = Ports.refusing();
             try (Balancer balancer = RunningBalancer.start(c -> c.health(FastProbes.CONFIG), b1.address(), dead);
-                 AdminServer admin = AdminServer.start(ADMIN, balancer)) {
+                 AdminServer admin = AdminServer.start(ADMIN, balancer, AdminAccess.LOOPBACK)) {
                 await().until(() -> balancer.pool().up().size() == 1);
                 HttpResponse<String> status = send(admin, "GET", "/status");
                 assertEquals(200, status.statusCode());
@@ -107,7 +107,7 @@ class AdminServerTest {
         try (TestBackend b1 = TestBackend.hello("B1");
              TestBackend b2 = TestBackend.hello("B2");
              Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF), b1.address(), b2.address());
-             AdminServer admin = AdminServer.start(ADMIN, balancer);
+             AdminServer admin = AdminServer.start(ADMIN, balancer, AdminAccess.LOOPBACK);
              TestClient open = new TestClient(balancer.localAddress())) {
             assertEquals("B1", open.backendName("before"));
             String b1Path = "/backends/127.0.0.1:" + b1.address().getPort();
@@ -147,7 +147,7 @@ class AdminServerTest {
     void errors(String method, String path, int status, String says) throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1");
              Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF), b1.address());
-             AdminServer admin = AdminServer.start(ADMIN, balancer)) {
+             AdminServer admin = AdminServer.start(ADMIN, balancer, AdminAccess.LOOPBACK)) {
             HttpResponse<String> response = send(admin, method, path.replace("B1", "" + b1.address().getPort()));
             assertEquals(status, response.statusCode(), response.body());
             if (says != null) {
@@ -240,7 +240,7 @@ class AdminServerTest {
     void healthzReportsSaturation() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1");
              Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF).maxConnections(1), b1.address());
-             AdminServer admin = AdminServer.start(ADMIN, balancer);
+             AdminServer admin = AdminServer.start(ADMIN, balancer, AdminAccess.LOOPBACK);
              TestClient holder = new TestClient(balancer.localAddress());
              TestClient waiting = new TestClient(balancer.localAddress())) {
             assertEquals("B1", holder.backendName("holds the only slot"));

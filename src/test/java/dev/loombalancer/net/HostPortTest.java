@@ -44,6 +44,6 @@ class HostPortTest {
             "2001:db8:0:1:0:0:0:1, 2001:db8:0:1::1", "2001:0:0:1:0:0:0:1, 2001:0:0:1::1", "1:0:0:2:0:0:3:4, 1::2:0:0:3:4",
             "fe80:0:0:0:0:0:0:1, fe80::1", "10.1.2.3, 10.1.2.3"})
     void ipv6IsCompressed(String given, String printed) throws Exception {
-        assertEquals(printed, HostPort.address(java.net.InetAddress.getByName(given)));
+        assertEquals(printed, HostPort.address(InetAddress.getByName(given)));
     }
 }

@@ -7,6 +7,7 @@ import dev.loombalancer.net.HostPort;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -150,7 +151,7 @@ public final class BalancerProcess implements AutoCloseable {
     /** The given address, once something accepts connections there. */
     private static InetSocketAddress awaitServing(InetSocketAddress address) {
         await().atMost(STARTUP).ignoreExceptions().until(() -> {
-            try (java.net.Socket probe = new java.net.Socket()) {
+            try (Socket probe = new Socket()) {
                 probe.connect(address, 1_000);
                 return true;
             }

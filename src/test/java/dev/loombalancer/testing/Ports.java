@@ -18,8 +18,8 @@ public final class Ports {
     /** A loopback port nothing listens on, so connecting to it is refused at once. */
     /** A loopback port free just now, for a process that must be told its port rather than pick one. */
     public static InetSocketAddress free() throws IOException {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), socket.getLocalPort());
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return new InetSocketAddress(InetAddress.getLoopbackAddress(), socket.getLocalPort());
         }
     }
 
