@@ -102,8 +102,8 @@ public final class AdminServer implements AutoCloseable {
 
     /**
      * 200 while accepting with a backend UP and a free connection slot; 503 otherwise. A
-     * balancer whose slots have all been taken for {@link #SATURATED_AFTER} or more is
-     * reported too: it still accepts in the kernel's backlog, but answers nobody new.
+     * balancer whose clients have waited for a slot for {@link #SATURATED_AFTER} or more is
+     * reported too: it still accepts, but answers nobody new from the busiest addresses.
      */
     private void healthz(HttpExchange exchange) throws IOException {
         BackendPool pool = balancer.pool();
@@ -115,7 +115,7 @@ public final class AdminServer implements AutoCloseable {
                 (healthy ? "ok: " : "unavailable: ") + up + " of " + pool.size() + " backends UP"
                         + (balancer.isAccepting() ? "" : ", not accepting")
                         + (isSaturated ? ", saturated: every connection slot taken for " + saturated.toSeconds()
-                                + "s (new clients wait unanswered; see --max-connections, "
+                                + "s (new clients wait unanswered; see --max-connections, --idle-timeout, "
                                 + "--max-connections-per-client)" : "") + "\n");
     }
 

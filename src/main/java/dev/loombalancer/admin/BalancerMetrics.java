@@ -84,11 +84,15 @@ final class BalancerMetrics {
                 .callback(cb -> balancer.rejectedClients().forEach((reason, count) -> cb.call(count, reason)))
                 .register(registry);
         CounterWithCallback.builder().name("loom_max_connections_waits")
-                .help("Times accepting waited because --max-connections was reached.")
+                .help("Clients that found every --max-connections slot taken when they arrived.")
                 .callback(cb -> cb.call(balancer.maxConnectionWaits()))
                 .register(registry);
+        CounterWithCallback.builder().name("loom_connections_evicted")
+                .help("Connections cut to give their slot to a client from an address holding fewer (fair share).")
+                .callback(cb -> cb.call(balancer.evictedConnections()))
+                .register(registry);
         GaugeWithCallback.builder().name("loom_saturated_seconds")
-                .help("How long every connection slot has been taken, new clients waiting in the backlog; 0 while one is free.")
+                .help("How long clients have been waiting for a connection slot without a break; 0 while nobody waits.")
                 .unit(Unit.SECONDS)
                 .callback(cb -> cb.call(balancer.saturatedFor().toMillis() / 1000.0))
                 .register(registry);

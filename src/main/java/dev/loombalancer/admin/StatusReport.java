@@ -34,6 +34,7 @@ final class StatusReport {
         status.put("liveThreads", balancer.liveThreads());
         status.put("liveThreadsByKind", balancer.liveThreadsByKind());
         status.put("rejectedClients", balancer.rejectedClients());
+        status.put("evictedConnections", balancer.evictedConnections());
         status.put("saturatedSeconds", balancer.saturatedFor().toMillis() / 1000.0);
         List<Map<String, Object>> backends = new ArrayList<>(pool.size());
         for (Backend backend : pool.backends()) {

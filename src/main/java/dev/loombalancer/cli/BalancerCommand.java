@@ -97,8 +97,9 @@ public final class BalancerCommand implements Callable<Integer> {
     int retries;
 
     @Option(names = "--backlog", paramLabel = "N", defaultValue = "" + BalancerConfig.DEFAULT_BACKLOG,
-            description = "Connections the kernel may queue before we accept them; capped by "
-                    + "net.core.somaxconn (default: ${DEFAULT-VALUE}).")
+            description = "Connections the kernel may queue before we accept them (capped by "
+                    + "net.core.somaxconn), and clients that may wait at once for a --max-connections slot "
+                    + "(default: ${DEFAULT-VALUE}).")
     int backlog;
 
     @Option(names = "--strategy", paramLabel = "NAME", defaultValue = "round-robin",
@@ -144,10 +145,15 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "seen is forgotten first (default: ${DEFAULT-VALUE}).")
     int stickyMax;
 
-    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "off", converter = Durations.class,
-            description = "Close a connection after this long without a byte in either direction; "
-                    + "off or 0 to never (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,
+            description = "Close a connection after this long without a byte in either direction (nginx's "
+                    + "proxy_timeout); off or 0 to never (default: ${DEFAULT-VALUE}).")
     Duration idleTimeout;
+
+    @Option(names = "--queue-timeout", paramLabel = "DURATION", defaultValue = "60s", converter = Durations.class,
+            description = "How long a client may wait for a --max-connections slot before it is closed "
+                    + "(HAProxy's timeout queue; default: ${DEFAULT-VALUE}).")
+    Duration queueTimeout;
 
     @Option(names = "--when-unavailable", paramLabel = "ACTION", defaultValue = "close",
             converter = Choices.Unavailable.class, completionCandidates = Choices.Unavailable.class,
@@ -156,8 +162,10 @@ public final class BalancerCommand implements Callable<Integer> {
     WhenUnavailable whenUnavailable;
 
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "0",
-            description = "Client connections at most at once; beyond that, new clients wait in the listen "
-                    + "backlog until one ends (HAProxy's maxconn). 0: as many as the open-file limit "
+            description = "Client connections at most at once; beyond that, new clients wait up to "
+                    + "--queue-timeout for one to end (HAProxy's maxconn), and a client whose address holds "
+                    + "fewer takes the slot of the oldest connection of the address holding most. "
+                    + "0: as many as the open-file limit "
                     + "(ulimit -n) can hold, two files per connection (default: ${DEFAULT-VALUE}).")
     int maxConnections;
 
@@ -233,6 +241,7 @@ public final class BalancerCommand implements Callable<Integer> {
                     .idleTimeout(idleTimeout)
                     .whenUnavailable(whenUnavailable)
                     .maxConnections(maxConnections)
+                    .queueTimeout(queueTimeout)
                     .drainTimeout(drainTimeout)
                     .admission(new AdmissionRules(allow, maxConnectionsPerClient))
                     .build();

@@ -91,7 +91,7 @@ public final class BackendConnector {
                 // NO_PROXY: a plain socket. new Socket() wraps one in a SOCKS implementation that
                 // asks the ProxySelector on every connect, which is work per connection for nothing.
                 socket = new Socket(Proxy.NO_PROXY);
-                SocketErrors.openFirst(socket); // also sets TCP_NODELAY
+                SocketErrors.openFirst(socket); // also sets TCP_NODELAY and SO_KEEPALIVE
                 opened = true;
                 socket.connect(backend.address(), connectTimeoutMillis);
                 Connected connected = new Connected(backend, socket, lease, pool.connectedTo(backend));

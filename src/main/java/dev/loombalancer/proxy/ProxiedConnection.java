@@ -4,12 +4,14 @@ import dev.loombalancer.concurrent.StructuredScope;
 import dev.loombalancer.net.Closer;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
+import dev.loombalancer.net.TcpOptions;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendStats;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Iterator;
+import java.util.concurrent.atomic.AtomicReference;
 import org.tinylog.Logger;
 import org.tinylog.TaggedLogger;
 
@@ -22,6 +24,10 @@ import org.tinylog.TaggedLogger;
  * the backend connection (its socket and its connection count) and the forked pipe
  * thread are try-with-resources, and the {@link StructuredScope} guarantees that no pipe
  * outlives this method.
+ *
+ * <p>Another thread may {@link #cut} the connection (the idle timeout, a fair-share
+ * eviction): it closes both sockets, which makes both pipes' blocked reads and writes
+ * fail at once, and the connection then unwinds through the same cleanup.
  */
 public final class ProxiedConnection implements Runnable {
 
@@ -35,6 +41,9 @@ public final class ProxiedConnection implements Runnable {
     private final InetSocketAddress clientAddress;
     private final Iterator<Backend> candidates;
     private final ProxyContext context;
+    private final Activity activity = new Activity();
+    private final AtomicReference<String> cutBecause = new AtomicReference<>();
+    private volatile Socket server; // set once connected, for cut()
 
     /**
      * @param clientAddress the client's address, read once on the accept thread (each call
@@ -61,7 +70,7 @@ public final class ProxiedConnection implements Runnable {
         // Each resource is guarded from the moment it exists: the client socket from here,
         // the backend socket and its connection count from the moment connect returns them.
         try (client) {
-            client.setTcpNoDelay(true);
+            TcpOptions.apply(client);
             try (BackendConnector.Connected connected = context.connector().connect(candidates, clientAddress)) {
                 if (connected == null) {
                     context.whenUnavailable().answer(client);
@@ -69,16 +78,22 @@ public final class ProxiedConnection implements Runnable {
                 } else {
                     backend = connected.backend();
                     stats = connected.stats();
-                    Activity activity = new Activity();
-                    toBackend = new Pipe(client, connected.socket(), activity, "client closed");
-                    toClient = new Pipe(connected.socket(), client, activity, "backend closed");
-                    end = proxy(connected, toBackend, toClient, activity);
+                    server = connected.socket();
+                    if (cutBecause.get() != null) {
+                        Closer.closeQuietly(server); // cut while connecting, after cut() looked
+                    }
+                    toBackend = new Pipe(client, server, activity, "client closed");
+                    toClient = new Pipe(server, client, activity, "backend closed");
+                    end = proxy(connected, toBackend, toClient);
                 }
             }
         } catch (InterruptedException e) {
             end = "balancer stopping";
         } catch (IOException | RuntimeException e) {
             end = "error: " + SocketErrors.describe(e);
+        }
+        if (cutBecause.get() != null) {
+            end = cutBecause.get(); // the errors it caused are only its echo
         }
         long bytesToBackend = toBackend == null ? 0 : toBackend.bytes();
         long bytesToClient = toClient == null ? 0 : toClient.bytes();
@@ -93,73 +108,52 @@ public final class ProxiedConnection implements Runnable {
     }
 
     /**
-     * Pipes both directions until both have ended, one has failed, or the connection idled
-     * out; returns how it ended, for the access log.
+     * Closes both sockets from another thread, so the connection ends now; {@code why} goes
+     * to the access log ("idle timeout"). Only the first cut counts.
      */
-    private String proxy(BackendConnector.Connected connected, Pipe toBackend, Pipe toClient, Activity activity)
+    public void cut(String why) {
+        if (cutBecause.compareAndSet(null, why)) {
+            closeBoth(server); // a backend socket that appears after this is closed by run()
+        }
+    }
+
+    /** Nanoseconds since a byte last moved either way (or since the connection was made). */
+    public long idleNanos(long nowNanos) {
+        return nowNanos - activity.lastNanos();
+    }
+
+    /**
+     * Pipes both directions until both have ended or one has failed; returns how it ended,
+     * for the access log. This thread copies the client's bytes to the backend itself
+     * instead of forking a third thread to do it: one parked virtual thread less per idle
+     * connection, and one thread start less per connection. If this direction fails,
+     * shutting the scope down ends the other one too, exactly as a failing forked task would.
+     */
+    private String proxy(BackendConnector.Connected connected, Pipe toBackend, Pipe toClient)
             throws InterruptedException {
         Socket server = connected.socket();
         // Closing both sockets is what unblocks the other direction when one fails.
         try (StructuredScope scope = new StructuredScope(context.pipeThreads(), () -> closeBoth(server))) {
             context.policy().connected(clientAddress, connected.backend());
             scope.fork(toClient);
-            Outcome outcome = context.idleTimeout() == null
-                    ? copyHere(toBackend, scope)
-                    : watch(toBackend, scope, activity);
-            if (outcome.idledOut()) {
-                return "idle timeout";
+            Throwable failure = null;
+            try {
+                toBackend.run();
+            } catch (IOException | RuntimeException e) {
+                // If the other direction failed first, its shutdown closed our socket: that
+                // error is the cause, and ours only its echo.
+                failure = scope.failure() == null ? e : null;
+                scope.shutdown();
             }
-            Throwable failure = outcome.failure() != null ? outcome.failure() : scope.failure();
+            scope.join();
+            if (failure == null) {
+                failure = scope.failure();
+            }
             if (failure != null) {
                 return "error: " + SocketErrors.describe(failure);
             }
             return activity.firstEnd() == null ? "closed" : activity.firstEnd();
         }
-    }
-
-    /** How the connection's own part ended: by an error it saw, or by the idle timeout. */
-    private record Outcome(Throwable failure, boolean idledOut) {
-    }
-
-    /**
-     * Without an idle timeout this thread has nothing to watch, so it copies the client's
-     * bytes to the backend itself instead of forking a third thread to do it: one parked
-     * virtual thread less per idle connection, and one thread start less per connection.
-     * If this direction fails, shutting the scope down ends the other one too, exactly as
-     * a failing forked subtask would.
-     */
-    private Outcome copyHere(Pipe toBackend, StructuredScope scope) throws InterruptedException {
-        Throwable failure = null;
-        try {
-            toBackend.run();
-        } catch (IOException | RuntimeException e) {
-            // If the other direction failed first, its shutdown closed our socket: that
-            // error is the cause, and ours only its echo.
-            failure = scope.failure() == null ? e : null;
-            scope.shutdown();
-        }
-        scope.join();
-        return new Outcome(failure, false);
-    }
-
-    /**
-     * With an idle timeout, this thread is the watchdog instead, and both directions run
-     * on forked threads: it wakes when the connection could first have been idle that long,
-     * and shuts the scope down if no byte has moved meanwhile. Watching here, rather than
-     * with read timeouts in the pipes, also catches a pipe stuck in a write to a peer that
-     * stopped reading.
-     */
-    private Outcome watch(Pipe toBackend, StructuredScope scope, Activity activity) throws InterruptedException {
-        scope.fork(toBackend);
-        long idleNanos = context.idleTimeout().toNanos();
-        while (!scope.joinUntil(activity.lastNanos() + idleNanos)) {
-            if (System.nanoTime() - activity.lastNanos() >= idleNanos) {
-                scope.shutdown();
-                scope.join();
-                return new Outcome(null, true);
-            }
-        }
-        return new Outcome(null, false);
     }
 
     private String client() {
@@ -168,6 +162,6 @@ public final class ProxiedConnection implements Runnable {
 
     private void closeBoth(Socket server) {
         Closer.closeQuietly(client);
-        Closer.closeQuietly(server);
+        Closer.closeQuietly(server); // null before connecting: nothing to close
     }
 }

@@ -1,7 +1,6 @@
 package dev.loombalancer.proxy;
 
 import dev.loombalancer.policy.SelectionPolicy;
-import java.time.Duration;
 import java.util.concurrent.ThreadFactory;
 
 /**
@@ -10,9 +9,8 @@ import java.util.concurrent.ThreadFactory;
  * @param connector        opens backend connections, with failover
  * @param policy           told where each client got connected (sticky sessions remember it)
  * @param pipeThreads      makes the two pipe threads of each connection
- * @param idleTimeout      close a connection after this long without a byte either way; null: never
  * @param whenUnavailable  what a client gets when no backend answers
  */
 public record ProxyContext(BackendConnector connector, SelectionPolicy policy, ThreadFactory pipeThreads,
-                           Duration idleTimeout, WhenUnavailable whenUnavailable) {
+                           WhenUnavailable whenUnavailable) {
 }

@@ -29,8 +29,9 @@ final class AcceptLoop implements Runnable {
     private final Consumer<Socket> dispatch;
 
     /**
-     * @param dispatch takes over the accepted socket and the permit taken for it, which
-     *                 the connection gives back to {@code limit} when it ends
+     * @param limit    only for the back-off after an accept error, which a connection
+     *                 ending cuts short; slots are taken by {@code dispatch}
+     * @param dispatch takes over the accepted socket
      */
     AcceptLoop(ServerSocket listener, ConnectionLimit limit, Consumer<Socket> dispatch) {
         this.listener = listener;
@@ -42,17 +43,13 @@ final class AcceptLoop implements Runnable {
     public void run() {
         long pause = FIRST_PAUSE_MILLIS;
         while (!listener.isClosed()) {
-            try {
-                limit.acquire();
-            } catch (InterruptedException e) {
-                break; // stopping while the limit was reached
-            }
+            // No waiting for a free slot here: at the limit, the loop still accepts, so that
+            // it sees who else arrives (LiveConnections decides who waits, and where).
             Socket client;
             try {
                 client = listener.accept();
                 pause = FIRST_PAUSE_MILLIS;
             } catch (IOException e) {
-                limit.release(); // no connection came of it, so give the permit back here
                 if (listener.isClosed()) {
                     break; // we are stopping: closing the listener is how accept is woken up
                 }
@@ -77,8 +74,7 @@ final class AcceptLoop implements Runnable {
             dispatch.accept(client);
         } catch (Throwable e) {
             Logger.error("could not start a connection handler: {}; closing the client", e.toString());
-            Closer.closeQuietly(client);
-            limit.release(); // the handler never started, so it cannot give the permit back
+            Closer.closeQuietly(client); // dispatch has given back whatever it took
         }
     }
 }

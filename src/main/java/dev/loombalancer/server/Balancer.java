@@ -49,6 +49,8 @@ public final class Balancer implements BalancerView, AutoCloseable {
     private final ConnectionLimit limit;
     private final ClientAdmission admission;
     private final LiveConnections live;
+    private final IdleReaper idleReaper; // null without an idle timeout
+    private final Thread idleReaperThread;
     private final Thread acceptThread;
     private final AtomicBoolean accepting = new AtomicBoolean(true);
     private final AtomicBoolean started = new AtomicBoolean();
@@ -64,12 +66,14 @@ public final class Balancer implements BalancerView, AutoCloseable {
         this.policy = config.strategy().create(pool, config.sticky());
         this.proxyContext = new ProxyContext(new BackendConnector(pool, config.connectTimeout(), config.retries(),
                 config.whenUnavailable().action()),
-                policy, pipeThreads, config.idleTimeout(), config.whenUnavailable());
+                policy, pipeThreads, config.whenUnavailable());
         this.prober = config.health().enabled() ? new HealthProber(pool, config.health()) : null;
         this.limit = ConnectionLimit.forFiles(config.maxConnections(), OpenFileLimit.current(),
-                prober == null ? 0 : Math.min(pool.size(), HealthProber.MAX_IN_FLIGHT));
+                prober == null ? 0 : Math.min(pool.size(), HealthProber.MAX_IN_FLIGHT), config.backlog());
         this.admission = new ClientAdmission(config.admission());
-        this.live = new LiveConnections(admission, limit);
+        this.live = new LiveConnections(admission, limit, config.queueTimeout());
+        this.idleReaper = config.idleTimeout() == null ? null : new IdleReaper(live, config.idleTimeout());
+        this.idleReaperThread = idleReaper == null ? null : Thread.ofVirtual().name("loom-idle-reaper").unstarted(idleReaper);
         this.acceptThread = Thread.ofVirtual().name("loom-accept").unstarted(new AcceptLoop(listener, limit, this::dispatch));
     }
 
@@ -104,6 +108,9 @@ public final class Balancer implements BalancerView, AutoCloseable {
             throw new IllegalStateException("balancer already started");
         }
         acceptThread.start();
+        if (idleReaperThread != null) {
+            idleReaperThread.start();
+        }
         if (prober != null) {
             prober.start();
         }
@@ -162,7 +169,13 @@ public final class Balancer implements BalancerView, AutoCloseable {
         for (ClientAdmission.Refusal refusal : ClientAdmission.Refusal.values()) {
             rejected.put(refusal.label(), admission.refused(refusal));
         }
+        rejected.put("queue_timeout", live.queueTimedOut());
         return rejected;
+    }
+
+    @Override
+    public long evictedConnections() {
+        return live.evicted();
     }
 
     @Override
@@ -241,6 +254,10 @@ public final class Balancer implements BalancerView, AutoCloseable {
             }
             // No more connections can start now.
             int cut = live.cutAll();
+            if (idleReaper != null) {
+                idleReaper.stop();
+                Uninterruptibly.join(idleReaperThread);
+            }
             if (started.get()) { // never started (the admin endpoint failed to bind): nothing to report
                 logStopped(cut);
             }
@@ -269,7 +286,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
             } catch (IOException e) {
                 Logger.warn("closing the listener failed: {}", e.toString());
             }
-            acceptThread.interrupt(); // in case it waits for a --max-connections permit
+            acceptThread.interrupt(); // in case it waits for a place in the waiting room, or backs off
         }
         Uninterruptibly.join(acceptThread);
     }

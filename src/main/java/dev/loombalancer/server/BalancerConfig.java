@@ -25,19 +25,24 @@ import java.util.Objects;
  * @param sticky          the sticky-session table's TTL and size, for {@link Strategy#STICKY}
  * @param idleTimeout     close connections that moved no byte for this long; null: never
  * @param whenUnavailable what a client gets when no backend answers
- * @param maxConnections  client connections at most at once (beyond, new clients wait in the backlog); 0: no limit
+ * @param maxConnections  client connections at most at once (beyond, new clients wait for a slot); 0: no limit
+ * @param queueTimeout    how long a client may wait for a connection slot before it is closed
  * @param drainTimeout    how long a graceful stop lets open connections finish
  * @param admission       which clients are proxied, and how many connections each may hold
  */
 public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, Duration connectTimeout, int retries,
                              int backlog, Strategy strategy, ProbeConfig health, StickyTable.Limits sticky,
                              Duration idleTimeout, WhenUnavailable whenUnavailable, int maxConnections,
-                             Duration drainTimeout, AdmissionRules admission) {
+                             Duration queueTimeout, Duration drainTimeout, AdmissionRules admission) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
     public static final int DEFAULT_RETRIES = 3; // HAProxy's default
     public static final int DEFAULT_BACKLOG = 1024;
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+    /** nginx stream's {@code proxy_timeout}; the README says why this one. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
+    /** nginx's upstream {@code queue} timeout. */
+    public static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofSeconds(60);
 
     public BalancerConfig {
         Objects.requireNonNull(listen, "listen");
@@ -62,6 +67,10 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         if (maxConnections < 0) {
             throw new IllegalArgumentException("--max-connections must be 0 (as many as the open-file limit holds) or more, not " + maxConnections);
         }
+        if (queueTimeout.isNegative() || queueTimeout.isZero()) {
+            throw new IllegalArgumentException("queue timeout must be positive, not " + DurationText.of(queueTimeout)
+                    + " (a client that may not wait would be closed at once)");
+        }
         if (drainTimeout.isNegative()) {
             throw new IllegalArgumentException("drain timeout must not be negative, not " + DurationText.of(drainTimeout));
         }
@@ -70,7 +79,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         }
     }
 
-    /** A configuration with every default: round-robin, health checks every 2s, no idle timeout. */
+    /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */
     public static BalancerConfig of(InetSocketAddress listen, List<Backend> backends) {
         return builder(listen, backends).build();
     }
@@ -90,9 +99,10 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         private Strategy strategy = Strategy.ROUND_ROBIN;
         private ProbeConfig health = ProbeConfig.DEFAULT;
         private StickyTable.Limits sticky = StickyTable.Limits.DEFAULT;
-        private Duration idleTimeout;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private WhenUnavailable whenUnavailable = WhenUnavailable.CLOSE;
         private int maxConnections;
+        private Duration queueTimeout = DEFAULT_QUEUE_TIMEOUT;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private AdmissionRules admission = AdmissionRules.OPEN;
 
@@ -141,6 +151,11 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             return this;
         }
 
+        public Builder queueTimeout(Duration value) {
+            queueTimeout = value;
+            return this;
+        }
+
         public Builder drainTimeout(Duration value) {
             drainTimeout = value;
             return this;
@@ -158,7 +173,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
 
         public BalancerConfig build() {
             return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
-                    idleTimeout, whenUnavailable, maxConnections, drainTimeout, admission);
+                    idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission);
         }
     }
 }

@@ -34,16 +34,20 @@ public interface BalancerView {
 
     /**
      * Clients turned away since start, by reason, in a fixed order: no_backend_available,
-     * not_allowed, per_client_limit (the metric's labels and the /status keys).
+     * not_allowed, per_client_limit, queue_timeout (the metric's labels and
+     * the /status keys).
      */
     Map<String, Long> rejectedClients();
 
-    /** Times the accept loop waited because --max-connections was reached. */
+    /** Clients that found every --max-connections slot taken when they arrived. */
     long maxConnectionWaits();
 
+    /** Connections cut to give their slot to a client from an address holding fewer (fair share). */
+    long evictedConnections();
+
     /**
-     * How long every connection slot has been taken, with new clients waiting unanswered
-     * in the listen backlog; zero while a slot is free.
+     * How long clients have been waiting for a connection slot without a break; zero
+     * while nobody waits.
      */
     Duration saturatedFor();
 

@@ -5,17 +5,20 @@ import java.util.OptionalLong;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.tinylog.Logger;
 
 /**
- * {@code --max-connections}: at most N client connections at once. The accept loop takes
- * a permit before it accepts, and a connection gives it back when it ends, so beyond N
- * new clients wait in the kernel's listen backlog (as with HAProxy's {@code maxconn}):
- * memory stays bounded under a flood, and nobody is turned away while there is room
- * in the backlog.
+ * {@code --max-connections}: at most N client connections at once. A connection takes a
+ * permit when it is accepted and gives it back when it ends. Beyond N, new clients wait
+ * for a permit in a waiting room of {@code --backlog} places, each on its own virtual
+ * thread, for at most {@code --queue-timeout} (HAProxy's {@code timeout queue}). The
+ * accept loop keeps accepting meanwhile, so that {@link FairShare} sees who else arrives;
+ * only once the room is full do newcomers queue in the kernel's backlog. Memory and
+ * descriptors stay bounded under a flood either way.
  *
  * <p>Without {@code --max-connections} the limit is what the open-file limit can hold, as
  * HAProxy derives {@code maxconn} from {@code ulimit -n}: past it, accepting or connecting
@@ -28,9 +31,11 @@ final class ConnectionLimit {
     static final int RESERVED_FILES = 64;
 
     private final int max;
+    private final Semaphore places; // in the waiting room
     private final String describe;
     private final Semaphore permits;
     private final AtomicLong waits = new AtomicLong();
+    private final AtomicInteger waiting = new AtomicInteger();
     private final AtomicBoolean full = new AtomicBoolean();
     // For the accept loop's pause after an accept error: a connection that ends frees two
     // descriptors, so it ends the pause at once. The volatile flag keeps release() free of
@@ -38,42 +43,50 @@ final class ConnectionLimit {
     private final ReentrantLock pauseLock = new ReentrantLock();
     private final Condition released = pauseLock.newCondition();
     private volatile boolean paused;
-    // Set only by the accept loop: written before `waiting`, read after it.
+    // When the waiting room last became occupied; meaningful while `waiting` is above 0.
     private volatile long waitingSinceNanos;
-    private volatile boolean waiting;
 
-    /** @param max the limit; 0 for none */
-    ConnectionLimit(int max) {
-        this(max, max > 0 ? "at most " + max + " connections" : "no connection limit");
+    /**
+     * @param max  the limit; 0 for none
+     * @param room how many clients may wait for a permit at once
+     */
+    ConnectionLimit(int max, int room) {
+        this(max, room, max > 0 ? "at most " + max + " connections" : "no connection limit");
     }
 
-    private ConnectionLimit(int max, String describe) {
+    private ConnectionLimit(int max, int room, String describe) {
         this.max = max;
+        this.places = new Semaphore(Math.max(1, room));
         this.describe = describe;
         this.permits = max > 0 ? new Semaphore(max) : null;
     }
 
     /**
      * The limit for {@code --max-connections configured} (0: not given) under an open-file
-     * limit, with {@code otherFiles} descriptors needed besides (health probes in flight).
+     * limit, with {@code otherFiles} descriptors needed besides (health probes in flight) and
+     * a waiting room of at most {@code backlog} clients. A waiting client holds one
+     * descriptor and a connection two, so the room gets at most a quarter of what is left.
      * A configured limit the files cannot hold is kept, with a warning that says what to raise.
      */
-    static ConnectionLimit forFiles(int configured, OptionalLong fileLimit, int otherFiles) {
+    static ConnectionLimit forFiles(int configured, OptionalLong fileLimit, int otherFiles, int backlog) {
         if (fileLimit.isEmpty()) {
-            return new ConnectionLimit(configured);
+            return new ConnectionLimit(configured, backlog);
         }
         long files = fileLimit.getAsLong();
-        int fits = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (files - RESERVED_FILES - otherFiles) / 2));
+        long spare = Math.max(0, files - RESERVED_FILES - otherFiles);
+        int room = (int) Math.max(1, Math.min(backlog, spare / 4));
+        int fits = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (spare - room) / 2));
         if (configured == 0) {
-            return new ConnectionLimit(fits, "at most " + fits + " connections (open-file limit " + files + ")");
+            return new ConnectionLimit(fits, room,
+                    "at most " + fits + " connections (open-file limit " + files + ")");
         }
         if (configured > fits) {
             Logger.warn("--max-connections {} needs about {} open files, but the limit is {}: beyond about {} "
                     + "connections, clients will be cut with \"too many open files\"; raise it (ulimit -n, or "
                     + "LimitNOFILE= under systemd) or lower --max-connections", configured,
-                    2L * configured + RESERVED_FILES + otherFiles, files, fits);
+                    2L * configured + room + RESERVED_FILES + otherFiles, files, fits);
         }
-        return new ConnectionLimit(configured);
+        return new ConnectionLimit(configured, room);
     }
 
     /** For the start-up line: "at most 9948 connections (open-file limit 20000)". */
@@ -82,34 +95,70 @@ final class ConnectionLimit {
     }
 
     /**
-     * Takes a permit, waiting while the limit is reached.
-     *
-     * @throws InterruptedException if the balancer is stopping
+     * Takes a permit if one is free and nobody is waiting for one (a newcomer does not jump
+     * the queue).
      */
-    void acquire() throws InterruptedException {
-        if (permits == null || permits.tryAcquire()) {
-            return;
-        }
+    boolean tryAcquire() {
+        return permits == null || (waiting.get() == 0 && permits.tryAcquire());
+    }
+
+    /** A client found every slot taken: counted, and logged the first time. */
+    void noteSaturated() {
         waits.incrementAndGet();
         if (full.compareAndSet(false, true)) {
-            Logger.warn("--max-connections {} reached; new clients wait in the listen backlog", max);
-        }
-        waitingSinceNanos = System.nanoTime();
-        waiting = true;
-        try {
-            permits.acquire();
-        } finally {
-            waiting = false;
+            Logger.warn("--max-connections {} reached; new clients wait up to --queue-timeout for a connection "
+                    + "to end, and a client whose address holds fewer connections takes the slot of the oldest "
+                    + "connection of the address holding most", max);
         }
     }
 
     /**
-     * How long the accept loop has been waiting for a free connection slot: zero while
-     * there is one. Clients queue in the backlog meanwhile, unanswered, which is what
-     * {@code /healthz} reports as saturation.
+     * Takes a place in the waiting room, on the accept thread. While the room is full this
+     * waits for a place, and newcomers queue in the kernel's listen backlog meanwhile, as
+     * with HAProxy's {@code maxconn}: nobody is turned away while the backlog has room.
+     * Whoever got a place must call {@link #awaitPermit} or {@link #leaveWaitingRoom},
+     * which give it back.
+     *
+     * @throws InterruptedException if the balancer is stopping
+     */
+    void enterWaitingRoom() throws InterruptedException {
+        places.acquire();
+        if (waiting.getAndIncrement() == 0) {
+            waitingSinceNanos = System.nanoTime();
+        }
+    }
+
+    /**
+     * Waits in the room for a permit, on the client's own thread; returns whether it got one
+     * within {@code timeout}.
+     *
+     * @throws InterruptedException if the balancer is stopping
+     */
+    boolean awaitPermit(Duration timeout) throws InterruptedException {
+        try {
+            return permits.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } finally {
+            leaveWaitingRoom();
+        }
+    }
+
+    /** Gives back a place in the waiting room that was never waited in. */
+    void leaveWaitingRoom() {
+        waiting.decrementAndGet();
+        places.release();
+    }
+
+    /** Clients waiting for a permit now. */
+    int waiting() {
+        return waiting.get();
+    }
+
+    /**
+     * How long clients have been waiting for a free connection slot without a break: zero
+     * while nobody waits. That is what {@code /healthz} reports as saturation.
      */
     Duration waitingFor() {
-        return waiting ? Duration.ofNanos(System.nanoTime() - waitingSinceNanos) : Duration.ZERO;
+        return waiting.get() > 0 ? Duration.ofNanos(System.nanoTime() - waitingSinceNanos) : Duration.ZERO;
     }
 
     /** Gives a permit back; every path that took one must. */
@@ -117,7 +166,7 @@ final class ConnectionLimit {
         if (permits != null) {
             permits.release();
             if (full.get() && permits.availablePermits() > max / 10 && full.compareAndSet(true, false)) {
-                Logger.info("below --max-connections {} again; accepting", max);
+                Logger.info("below --max-connections {} again", max);
             }
         }
         if (paused) {
@@ -151,7 +200,7 @@ final class ConnectionLimit {
         }
     }
 
-    /** How often accepting had to wait for a connection to end. */
+    /** How many clients found every connection slot taken when they arrived. */
     long waits() {
         return waits.get();
     }

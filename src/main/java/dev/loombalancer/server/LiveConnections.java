@@ -3,74 +3,124 @@ package dev.loombalancer.server;
 import dev.loombalancer.admission.ClientAdmission;
 import dev.loombalancer.concurrent.ConnectionThreads;
 import dev.loombalancer.concurrent.Uninterruptibly;
+import dev.loombalancer.logging.DurationText;
+import dev.loombalancer.logging.Throttle;
 import dev.loombalancer.net.Closer;
+import dev.loombalancer.net.HostPort;
+import dev.loombalancer.proxy.ProxiedConnection;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import org.tinylog.Logger;
 
 /**
  * The client connections open now, and what each one holds until it ends: its admission
- * slot ({@code --max-connections-per-client}), its {@code --max-connections} permit and
- * its virtual thread. {@link #open} takes them in one place, and the connection's thread
+ * slot ({@code --max-connections-per-client}), its {@code --max-connections} slot and its
+ * virtual thread. {@link #open} takes them in one place, and the connection's thread
  * gives all three back in one place when it ends, however it ends.
+ *
+ * <p>When every slot is taken, a newcomer either takes the slot of the oldest connection
+ * of the address holding most ({@link FairShare}), or waits for one on its own thread,
+ * in a bounded waiting room, for at most the queue timeout.
  */
 final class LiveConnections {
 
+    /** Where a connection's slot is: the states only ever move forward. */
+    private static final int WAITING = 0;
+    private static final int HOLDING = 1;
+    private static final int GIVEN_UP = 2; // ended, or handed to a newcomer
+
     private final ClientAdmission admission;
     private final ConnectionLimit limit;
+    private final Duration queueTimeout;
+    private final FairShare fairShare = new FairShare();
     // One shared name, not a numbered one: a numbered name costs a string per connection.
     private final ThreadFactory threads = ConnectionThreads.named("loom-connection");
-    // Added before start and removed as each one ends, so cutAll() can interrupt them.
-    private final Set<Thread> live = ConcurrentHashMap.newKeySet();
+    // Added before start and removed as each one ends, for cutAll, cutIdle and evictions.
+    private final Map<Thread, Live> live = new ConcurrentHashMap<>();
     // Signalled whenever the last live connection ends, for awaitIdle to wait on.
     private final ReentrantLock idleLock = new ReentrantLock();
     private final Condition idle = idleLock.newCondition();
+    private final LongAdder evicted = new LongAdder();
+    private final LongAdder queueTimedOut = new LongAdder();
+    private final Throttle evictionLog = new Throttle(Duration.ofSeconds(5));
+    private final Throttle queueLog = new Throttle(Duration.ofSeconds(5));
 
-    LiveConnections(ClientAdmission admission, ConnectionLimit limit) {
+    /** One open connection: who it is for, and where its slot is. */
+    private static final class Live {
+        final Socket client;
+        final InetAddress ip;
+        final ProxiedConnection connection;
+        final long openedNanos = System.nanoTime();
+        final AtomicInteger slot;
+
+        Live(Socket client, InetAddress ip, ProxiedConnection connection, boolean holding) {
+            this.client = client;
+            this.ip = ip;
+            this.connection = connection;
+            this.slot = new AtomicInteger(holding ? HOLDING : WAITING);
+        }
+    }
+
+    LiveConnections(ClientAdmission admission, ConnectionLimit limit, Duration queueTimeout) {
         this.admission = admission;
         this.limit = limit;
+        this.queueTimeout = queueTimeout;
     }
 
     /**
      * Admits the client and starts its connection on a new virtual thread, or resets it if
-     * admission refuses it. Runs on the accept thread, which took the limit permit.
+     * admission refuses it. Runs on the accept thread, which waits here while every slot
+     * is taken and the waiting room is full.
      *
      * @param connection makes the connection's task for the client's address
      * @throws RuntimeException if the task or its thread cannot be made or started; then
      *                          nothing was taken over, and the accept loop closes the client
-     *                          and gives the permit back
      */
-    void open(Socket client, Function<InetSocketAddress, Runnable> connection) {
+    void open(Socket client, Function<InetSocketAddress, ProxiedConnection> connection) {
         InetSocketAddress clientAddress = (InetSocketAddress) client.getRemoteSocketAddress();
         InetAddress ip = clientAddress.getAddress();
         if (admission.admit(ip).isPresent()) {
             // Refused before anything is spent on it: a reset, so that a flood of refused
             // clients leaves no TIME_WAIT sockets here. (Counted and logged by admit.)
             Closer.reset(client);
-            limit.release();
             return;
+        }
+        boolean holding = limit.tryAcquire();
+        if (!holding) {
+            limit.noteSaturated();
+            holding = takeSlotFairly(ip);
+        }
+        if (!holding) {
+            try {
+                limit.enterWaitingRoom();
+            } catch (InterruptedException e) {
+                Closer.closeQuietly(client); // stopping
+                admission.release(ip);
+                Thread.currentThread().interrupt(); // for the accept loop to see
+                return;
+            }
+        }
+        if (holding) {
+            fairShare.took(ip);
         }
         Thread thread = null;
         boolean started = false;
         try {
-            Runnable task = connection.apply(clientAddress);
-            thread = threads.newThread(() -> {
-                try {
-                    task.run();
-                } finally {
-                    ended(Thread.currentThread(), ip);
-                }
-            });
-            live.add(thread);
+            Live entry = new Live(client, ip, connection.apply(clientAddress), holding);
+            thread = threads.newThread(() -> run(entry));
+            live.put(thread, entry);
             thread.start();
             started = true;
         } finally {
@@ -80,15 +130,98 @@ final class LiveConnections {
                     live.remove(thread);
                 }
                 admission.release(ip);
+                if (holding) {
+                    fairShare.gaveBack(ip);
+                    limit.release();
+                } else {
+                    limit.leaveWaitingRoom();
+                }
             }
         }
     }
 
+    /** The connection's thread, from first to last. */
+    private void run(Live entry) {
+        try {
+            if (entry.slot.get() == WAITING && !awaitSlot(entry)) {
+                return;
+            }
+            entry.connection.run();
+        } finally {
+            ended(entry);
+        }
+    }
+
+    /** Waits in the waiting room for a slot; false (the client closed) if none came in time. */
+    private boolean awaitSlot(Live entry) {
+        boolean got;
+        try {
+            got = limit.awaitPermit(queueTimeout);
+        } catch (InterruptedException e) {
+            Closer.closeQuietly(entry.client); // stopping
+            return false;
+        }
+        if (!got) {
+            queueTimedOut.increment();
+            logQueueTimeout(entry.ip);
+            Closer.reset(entry.client);
+            return false;
+        }
+        fairShare.took(entry.ip);
+        entry.slot.set(HOLDING);
+        return true;
+    }
+
+    /**
+     * Every slot is taken: takes the slot of the oldest connection of the address holding
+     * most, if it holds at least two more than {@code ip}, and cuts that connection. The
+     * newcomer inherits its permit, so for the moment until the evicted connection has
+     * closed its sockets, one connection more than the limit is open.
+     */
+    private boolean takeSlotFairly(InetAddress ip) {
+        for (int attempt = 0; attempt < 3; attempt++) { // a victim may end while we pick it
+            InetAddress most = fairShare.shouldYieldTo(ip);
+            if (most == null) {
+                return false;
+            }
+            Live victim = oldestHolding(most);
+            if (victim != null && victim.slot.compareAndSet(HOLDING, GIVEN_UP)) {
+                fairShare.gaveBack(most);
+                victim.connection.cut("evicted: fair share");
+                evicted.increment();
+                long more = evictionLog.admit();
+                if (more >= 0) {
+                    Logger.warn("every connection slot is taken: cut the oldest connection of {} (holding {}) "
+                            + "for a client from {} (holding {}){}", HostPort.address(most),
+                            fairShare.holding(most) + 1, HostPort.address(ip), fairShare.holding(ip), Throttle.more(more));
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A scan of every open connection: it runs only to evict, when every slot is taken. */
+    private Live oldestHolding(InetAddress ip) {
+        Live oldest = null;
+        for (Live entry : live.values()) {
+            if (entry.ip.equals(ip) && entry.slot.get() == HOLDING
+                    && (oldest == null || entry.openedNanos - oldest.openedNanos < 0)) {
+                oldest = entry;
+            }
+        }
+        return oldest;
+    }
+
     /** Gives back what {@link #open} took; runs last on the connection's own thread. */
-    private void ended(Thread thread, InetAddress ip) {
-        live.remove(thread);
-        admission.release(ip);
-        limit.release(); // the permit the accept loop took for this connection
+    private void ended(Live entry) {
+        live.remove(Thread.currentThread());
+        admission.release(entry.ip);
+        // A slot handed to a newcomer is no longer ours to give back.
+        if (entry.slot.compareAndSet(HOLDING, GIVEN_UP)) {
+            fairShare.gaveBack(entry.ip);
+            limit.release();
+        }
         if (live.isEmpty()) {
             idleLock.lock();
             try {
@@ -99,9 +232,37 @@ final class LiveConnections {
         }
     }
 
-    /** Connections open now. */
+    private void logQueueTimeout(InetAddress ip) {
+        long more = queueLog.admit();
+        if (more >= 0) {
+            Logger.warn("closed client {}: no connection slot came free within --queue-timeout {}{}",
+                    HostPort.address(ip), DurationText.of(queueTimeout), Throttle.more(more));
+        }
+    }
+
+    /** Cuts the connections that moved no byte for {@code idleNanos}; for the idle reaper. */
+    void cutIdle(long idleNanos) {
+        long now = System.nanoTime();
+        for (Live entry : live.values()) {
+            if (entry.slot.get() == HOLDING && entry.connection.idleNanos(now) >= idleNanos) {
+                entry.connection.cut("idle timeout");
+            }
+        }
+    }
+
+    /** Connections open now, waiting ones included. */
     int size() {
         return live.size();
+    }
+
+    /** Connections cut to give their slot to a client from an address holding fewer. */
+    long evicted() {
+        return evicted.sum();
+    }
+
+    /** Clients closed because no slot came free within the queue timeout. */
+    long queueTimedOut() {
+        return queueTimedOut.sum();
     }
 
     /**
@@ -132,7 +293,7 @@ final class LiveConnections {
      * own cleanup: counters, sockets and pipe threads are released the usual way.
      */
     int cutAll() {
-        List<Thread> cut = List.copyOf(live);
+        List<Thread> cut = List.copyOf(live.keySet());
         cut.forEach(Thread::interrupt);
         cut.forEach(Uninterruptibly::join);
         return cut.size();

@@ -53,7 +53,7 @@ class FileLimitScenario {
             Chaos.Baseline before = Chaos.Baseline.of(balancer);
 
             List<TestClient> flood = flood(server);
-            balancer.awaitLine("reached; new clients wait in the listen backlog");
+            balancer.awaitLine("reached; new clients wait");
             int peak = balancer.openFiles();
             assertTrue(peak < FILE_LIMIT, peak + " files open");
             // Every client gets its answer: the first ones at once, the queued ones as room is made.

@@ -103,14 +103,18 @@ class CommandLineTest {
         assertEquals(Duration.ofMinutes(1), parse("--connect-timeout", "1m").connectTimeout());
     }
 
-    /** Defaults for health checks and policies are HAProxy's: inter 2s, timeout 1s, rise 2, fall 3. */
+    /**
+     * Defaults for health checks and policies are HAProxy's (inter 2s, timeout 1s, rise 2,
+     * fall 3); the idle timeout is nginx's proxy_timeout, the queue timeout nginx's queue's.
+     */
     @Test
     void healthAndPolicyDefaults() {
         BalancerConfig config = parse();
         assertEquals(Strategy.ROUND_ROBIN, config.strategy());
         assertEquals(ProbeConfig.DEFAULT, config.health());
         assertEquals(StickyTable.Limits.DEFAULT, config.sticky());
-        assertNull(config.idleTimeout());
+        assertEquals(Duration.ofMinutes(10), config.idleTimeout());
+        assertEquals(Duration.ofSeconds(60), config.queueTimeout());
         assertEquals(WhenUnavailable.CLOSE, config.whenUnavailable());
     }
 
@@ -119,11 +123,12 @@ class CommandLineTest {
     void healthAndPolicyFlags() {
         BalancerConfig config = parse("--strategy", "least-connections", "--health-interval", "500ms",
                 "--health-timeout", "200ms", "--rise", "4", "--fall", "5", "--sticky-ttl", "1h", "--sticky-max", "10",
-                "--idle-timeout", "90s", "--when-unavailable", "http-502");
+                "--idle-timeout", "90s", "--when-unavailable", "http-502", "--queue-timeout", "5s");
         assertEquals(Strategy.LEAST_CONNECTIONS, config.strategy());
         assertEquals(new ProbeConfig(Duration.ofMillis(500), Duration.ofMillis(200), 4, 5), config.health());
         assertEquals(new StickyTable.Limits(Duration.ofHours(1), 10), config.sticky());
         assertEquals(Duration.ofSeconds(90), config.idleTimeout());
+        assertEquals(Duration.ofSeconds(5), config.queueTimeout());
         assertEquals(WhenUnavailable.HTTP_502, config.whenUnavailable());
         assertEquals(Strategy.STICKY, parse("--strategy", "STICKY").strategy());
         assertEquals(Strategy.CONSISTENT_HASH, parse("--strategy", "consistent-hash").strategy());
@@ -243,6 +248,7 @@ class CommandLineTest {
         "--allow           | 300.1.1.1                   | is not an IPv4 or IPv6 address",
         "--allow           | 10.0.0.0/                   | the prefix after '/' must be 0-32",
         "--drain-timeout   | forever                     | is not a duration",
+        "--queue-timeout   | 0                           | queue timeout must be positive, not 0s",
         "--idle-timeout    | 5                           | has no unit; write 5ms, 5s or 5m",
         "--connect-timeout | 0                           | connect timeout must be between 1ms and 24d, not 0s",
         "--admin           | 0.0.0.0:9900                | is reachable from other hosts, so it needs --admin-token-file FILE",

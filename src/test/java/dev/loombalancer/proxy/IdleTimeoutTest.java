@@ -9,7 +9,12 @@ import dev.loombalancer.server.Balancer;
 import dev.loombalancer.testing.RunningBalancer;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
+import dev.loombalancer.pool.Backend;
+import dev.loombalancer.server.BalancerConfig;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -63,5 +68,35 @@ class IdleTimeoutTest {
         } finally {
             ticker.shutdownNow();
         }
+    }
+
+    /**
+     * A pipe stuck writing to a client that stopped reading moves no byte either, so it is
+     * cut too, though neither direction is waiting in a read.
+     */
+    @Test
+    void cutsAConnectionStuckWritingToAClientThatStoppedReading() throws Exception {
+        TestBackend.Behaviour flood = socket -> {
+            byte[] chunk = new byte[64 * 1024];
+            while (true) {
+                socket.getOutputStream().write(chunk); // until the balancer cuts us
+            }
+        };
+        try (TestBackend backend = TestBackend.serving(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), flood);
+             Balancer balancer = RunningBalancer.start(c -> c.idleTimeout(IDLE).health(ProbeConfig.OFF),
+                     backend.address());
+             TestClient stopsReading = new TestClient(balancer.localAddress())) {
+            await().until(() -> backend.accepted() == 1);
+            // Both directions are blocked now: one reading the silent client, one writing to
+            // it into full socket buffers. Neither moves a byte, so the sweep cuts them.
+            await().atMost(Duration.ofSeconds(10)).until(() -> backend.open() == 0 && balancer.liveThreads() == 0);
+        }
+    }
+
+    /** With the defaults, idle connections are closed after 10 minutes, as nginx's proxy_timeout. */
+    @Test
+    void theDefaultIsTenMinutes() {
+        assertEquals(Duration.ofMinutes(10), BalancerConfig.builder(new InetSocketAddress(0),
+                List.of(new Backend(new InetSocketAddress(InetAddress.getLoopbackAddress(), 1)))).build().idleTimeout());
     }
 }

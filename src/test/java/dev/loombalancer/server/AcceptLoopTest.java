@@ -41,7 +41,7 @@ class AcceptLoopTest {
     void survivesTransientAcceptErrors() throws Exception {
         List<Socket> dispatched = new CopyOnWriteArrayList<>();
         FailingListener listener = new FailingListener(3);
-        Thread loop = Thread.ofPlatform().start(new AcceptLoop(listener, new ConnectionLimit(0), dispatched::add));
+        Thread loop = Thread.ofPlatform().start(new AcceptLoop(listener, new ConnectionLimit(0, 1), dispatched::add));
         try (Socket client = new Socket()) {
             client.connect(listener.getLocalSocketAddress());
             await().atMost(Duration.ofSeconds(5)).until(() -> dispatched.size() == 1);
@@ -62,7 +62,7 @@ class AcceptLoopTest {
         AtomicInteger calls = new AtomicInteger();
         List<Socket> served = new CopyOnWriteArrayList<>();
         ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread loop = Thread.ofPlatform().start(new AcceptLoop(listener, new ConnectionLimit(0), socket -> {
+        Thread loop = Thread.ofPlatform().start(new AcceptLoop(listener, new ConnectionLimit(0, 1), socket -> {
             if (calls.incrementAndGet() == 1) {
                 throw new IllegalStateException("no thread for you");
             }

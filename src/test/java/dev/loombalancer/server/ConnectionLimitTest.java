@@ -21,28 +21,31 @@ import org.junit.jupiter.api.Test;
  */
 class ConnectionLimitTest {
 
-    /** Without --max-connections: two files per connection, after the reserve and the probes. */
+    /**
+     * Without --max-connections: two files per connection, after the reserve, the probes and
+     * the waiting room (one file per waiting client, at most --backlog or a quarter).
+     */
     @Test
     void derivedFromTheOpenFileLimit() {
-        assertEquals("at most 9966 connections (open-file limit 20000)",
-                ConnectionLimit.forFiles(0, OptionalLong.of(20_000), 3).describe());
-        assertEquals("at most 80 connections (open-file limit 256)",
-                ConnectionLimit.forFiles(0, OptionalLong.of(256), 32).describe());
-        assertEquals("at most 18 connections (open-file limit 100)",
-                ConnectionLimit.forFiles(0, OptionalLong.of(100), 0).describe());
+        assertEquals("at most 9454 connections (open-file limit 20000)",
+                ConnectionLimit.forFiles(0, OptionalLong.of(20_000), 3, 1024).describe());
+        assertEquals("at most 60 connections (open-file limit 256)",
+                ConnectionLimit.forFiles(0, OptionalLong.of(256), 32, 1024).describe());
+        assertEquals("at most 13 connections (open-file limit 100)",
+                ConnectionLimit.forFiles(0, OptionalLong.of(100), 0, 1024).describe());
     }
 
     /** A limit the operator gave is kept, whatever the open-file limit (a warning says what to raise). */
     @Test
     void aGivenLimitIsKeptEvenAboveWhatFilesHold() {
-        assertEquals("at most 500 connections", ConnectionLimit.forFiles(500, OptionalLong.of(256), 0).describe());
-        assertEquals("at most 500 connections", ConnectionLimit.forFiles(500, OptionalLong.of(100_000), 0).describe());
+        assertEquals("at most 500 connections", ConnectionLimit.forFiles(500, OptionalLong.of(256), 0, 1024).describe());
+        assertEquals("at most 500 connections", ConnectionLimit.forFiles(500, OptionalLong.of(100_000), 0, 1024).describe());
     }
 
     /** Where the open-file limit cannot be read, there is no limit. */
     @Test
     void unknownFileLimitMeansNoLimit() {
-        assertEquals("no connection limit", ConnectionLimit.forFiles(0, OptionalLong.empty(), 0).describe());
+        assertEquals("no connection limit", ConnectionLimit.forFiles(0, OptionalLong.empty(), 0, 1024).describe());
     }
 
     /** On Linux the limit is read from /proc/self/limits; the build machines run Linux. */
@@ -55,7 +58,7 @@ class ConnectionLimitTest {
     /** After an accept error the loop waits, but a connection that ends cuts the wait short. */
     @Test
     void aConnectionEndingEndsTheAcceptPause() throws Exception {
-        ConnectionLimit limit = new ConnectionLimit(0);
+        ConnectionLimit limit = new ConnectionLimit(0, 1);
         AtomicBoolean resumed = new AtomicBoolean();
         Thread acceptLoop = Thread.ofVirtual().start(() -> resumed.set(limit.pauseUntilRelease(600_000)));
         await().atMost(Duration.ofSeconds(5)).until(() -> acceptLoop.getState() == Thread.State.WAITING
@@ -65,7 +68,7 @@ class ConnectionLimitTest {
         assertTrue(resumed.get());
     }
 
-    /** Beyond --max-connections a client waits, unserved, until a connection ends. */
+    /** Beyond --max-connections a client from the same address waits, unserved, until a connection ends. */
     @Test
     void maxConnectionsMakesNewClientsWait() throws Exception {
         try (TestBackend backend = TestBackend.hello("B1");
@@ -75,7 +78,7 @@ class ConnectionLimitTest {
              TestClient third = new TestClient(balancer.localAddress())) {
             assertEquals("B1", first.backendName("one"));
             assertEquals("B1", second.backendName("two"));
-            third.send("three"); // its TCP handshake was done by the kernel; the balancer has not accepted it
+            third.send("three"); // accepted, but waiting for a slot
             await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> backend.accepted() == 2);
             first.close();
             assertEquals("Hello from B1: three", third.readLine(), "served once a connection ended");
