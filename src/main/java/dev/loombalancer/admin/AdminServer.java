@@ -4,6 +4,7 @@ import com.fasterxml.jackson.jr.ob.JSON;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.loombalancer.net.HostPort;
+import dev.loombalancer.net.Listeners;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
 import dev.loombalancer.server.BalancerView;
@@ -77,8 +78,9 @@ public final class AdminServer implements AutoCloseable {
         AdminServer admin = new AdminServer(server, balancer);
         server.setExecutor(admin.requests);
         Map<RequestGuard.Refusal, LongAdder> refused = RequestGuard.counters();
-        RequestGuard read = new RequestGuard(access, false, refused);
-        RequestGuard operate = new RequestGuard(access, true, refused);
+        boolean ipv4Only = Listeners.isIpv4Wildcard(address);
+        RequestGuard read = new RequestGuard(access, false, ipv4Only, refused);
+        RequestGuard operate = new RequestGuard(access, true, ipv4Only, refused);
         server.createContext("/metrics", new MetricsHandler(new BalancerMetrics(balancer, refused).registry()))
                 .getFilters().addAll(List.of(new StrictRequests("GET"), read));
         server.createContext("/status", admin::status).getFilters().addAll(List.of(new StrictRequests("GET"), read));

@@ -97,7 +97,7 @@ final class BalancerMetrics {
                 .callback(cb -> cb.call(balancer.saturatedFor().toMillis() / 1000.0))
                 .register(registry);
         CounterWithCallback.builder().name("loom_admin_requests_refused")
-                .help("Admin requests refused, by reason: foreign_host, cross_site, bad_token.")
+                .help("Admin requests refused, by reason: foreign_host, cross_site, bad_token, ipv6_on_ipv4_only.")
                 .labelNames("reason")
                 .callback(cb -> adminRefused.forEach((reason, count) ->
                         cb.call(count.sum(), reason.name().toLowerCase(Locale.ROOT))))

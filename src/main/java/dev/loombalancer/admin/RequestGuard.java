@@ -4,6 +4,7 @@ import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.List;
@@ -31,19 +32,26 @@ import java.util.concurrent.atomic.LongAdder;
 final class RequestGuard extends Filter {
 
     /** Why a request was refused; the name is the metric's label. */
-    enum Refusal { FOREIGN_HOST, CROSS_SITE, BAD_TOKEN }
+    enum Refusal { FOREIGN_HOST, CROSS_SITE, BAD_TOKEN, IPV6_ON_IPV4_ONLY }
 
     private static final List<String> FORM_TYPES =
             List.of("application/x-www-form-urlencoded", "multipart/form-data", "text/plain");
 
     private final AdminAccess access;
     private final boolean operate;
+    private final boolean ipv4Only;
     private final Map<Refusal, LongAdder> refused;
 
-    /** @param operate whether the endpoint changes state (needs the token, refuses cross-site) */
-    RequestGuard(AdminAccess access, boolean operate, Map<Refusal, LongAdder> refused) {
+    /**
+     * @param operate  whether the endpoint changes state (needs the token, refuses cross-site)
+     * @param ipv4Only whether the endpoint was bound to {@code 0.0.0.0}, which promises IPv4
+     *                 clients only; the JDK's HTTP server cannot open an IPv4-only socket, so
+     *                 IPv6 clients are refused here, before anything else is read
+     */
+    RequestGuard(AdminAccess access, boolean operate, boolean ipv4Only, Map<Refusal, LongAdder> refused) {
         this.access = access;
         this.operate = operate;
+        this.ipv4Only = ipv4Only;
         this.refused = refused;
     }
 
@@ -58,6 +66,12 @@ final class RequestGuard extends Filter {
 
     @Override
     public void doFilter(HttpExchange exchange, Chain chain) throws IOException {
+        // An IPv4 client of a dual-stack socket shows as an Inet4Address (the JDK unmaps ::ffff:a.b.c.d).
+        if (ipv4Only && !(exchange.getRemoteAddress().getAddress() instanceof Inet4Address)) {
+            refuse(exchange, Refusal.IPV6_ON_IPV4_ONLY, 403, "this endpoint listens on 0.0.0.0, IPv4 only; "
+                    + "for IPv6 clients too, start it with --admin [::]:" + exchange.getLocalAddress().getPort());
+            return;
+        }
         Headers headers = exchange.getRequestHeaders();
         String host = headers.getFirst("Host");
         if (host != null && !allowedHost(host)) {

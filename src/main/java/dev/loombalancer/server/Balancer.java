@@ -7,6 +7,7 @@ import dev.loombalancer.concurrent.CountingThreadFactory;
 import dev.loombalancer.concurrent.Uninterruptibly;
 import dev.loombalancer.health.HealthProber;
 import dev.loombalancer.net.HostPort;
+import dev.loombalancer.net.Listeners;
 import dev.loombalancer.net.OpenFileLimit;
 import dev.loombalancer.policy.SelectionPolicy;
 import dev.loombalancer.pool.BackendPool;
@@ -85,13 +86,10 @@ public final class Balancer implements BalancerView, AutoCloseable {
      * @throws IOException if the address cannot be bound (in use, not permitted, not local)
      */
     public static Balancer open(BalancerConfig config) throws IOException {
-        ServerSocket listener = new ServerSocket();
+        ServerSocket listener = Listeners.bind(config.listen(), config.backlog());
         try {
-            // Lets a restarted balancer bind at once while old connections sit in TIME_WAIT.
-            listener.setReuseAddress(true);
-            listener.bind(config.listen(), config.backlog());
             return new Balancer(listener, config);
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             listener.close();
             throw e;
         }

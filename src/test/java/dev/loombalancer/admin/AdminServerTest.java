@@ -158,7 +158,13 @@ class AdminServerTest {
 
     /** One raw HTTP/1.1 request with the given header lines; returns the status code, and the body after a blank line. */
     private static String raw(AdminServer admin, String method, String path, String... headers) throws Exception {
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), admin.address().getPort())) {
+        return rawFrom(InetAddress.getLoopbackAddress(), admin, method, path, headers);
+    }
+
+    /** {@link #raw}, connecting to {@code to} (::1, say) rather than 127.0.0.1. */
+    private static String rawFrom(InetAddress to, AdminServer admin, String method, String path, String... headers)
+            throws Exception {
+        try (Socket socket = new Socket(to, admin.address().getPort())) {
             socket.setSoTimeout(10_000);
             StringBuilder request = new StringBuilder(method + " " + path + " HTTP/1.1\r\nConnection: close\r\n");
             boolean hasHost = false;
@@ -252,6 +258,27 @@ class AdminServerTest {
             holder.close();
             assertEquals("Hello from B1: queued in the backlog", waiting.readLine());
             await().atMost(Duration.ofSeconds(10)).until(() -> send(admin, "GET", "/healthz").statusCode() == 200);
+        }
+    }
+
+    /** --admin 0.0.0.0 is IPv4 only: an IPv6 client is refused with 403 and counted; [::] serves both. */
+    @Test
+    void theIpv4WildcardRefusesIpv6Clients() throws Exception {
+        InetAddress v6 = InetAddress.getByName("::1");
+        try (TestBackend b1 = TestBackend.hello("B1");
+             Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF), b1.address())) {
+            AdminAccess token = new AdminAccess(Optional.of("t".getBytes(StandardCharsets.UTF_8)), List.of());
+            try (AdminServer admin = AdminServer.start(new InetSocketAddress("0.0.0.0", 0), balancer, token)) {
+                assertTrue(raw(admin, "GET", "/healthz").startsWith("200"), "IPv4 is served");
+                String refused = rawFrom(v6, admin, "GET", "/status");
+                assertTrue(refused.startsWith("403") && refused.contains("IPv4 only"), refused);
+                assertTrue(raw(admin, "GET", "/metrics")
+                        .contains("loom_admin_requests_refused_total{reason=\"ipv6_on_ipv4_only\"} 1.0"));
+            }
+            try (AdminServer admin = AdminServer.start(new InetSocketAddress("::", 0), balancer, token)) {
+                assertTrue(rawFrom(v6, admin, "GET", "/healthz").startsWith("200"), "IPv6 is served");
+                assertTrue(raw(admin, "GET", "/healthz").startsWith("200"), "and IPv4");
+            }
         }
     }
 }

@@ -1,0 +1,52 @@
+package dev.loombalancer.net;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.ServerSocketChannel;
+
+/**
+ * Listening sockets that take the clients their address names: {@code 0.0.0.0} every
+ * IPv4 interface and nothing else, as in HAProxy and nginx, {@code [::]} IPv6 and IPv4
+ * alike, and a specific address only itself.
+ *
+ * <p>A plain {@code new ServerSocket()} gets all but the first right: on a machine with
+ * IPv6 the JDK makes it an IPv6 socket that also takes IPv4 (it clears IPV6_V6ONLY), and
+ * binds {@code 0.0.0.0} as the IPv6 wildcard, so IPv6 clients got in too. For
+ * {@code 0.0.0.0} alone, the listener is therefore a channel opened for
+ * {@link StandardProtocolFamily#INET}, which is an IPv4 socket; its
+ * {@link ServerSocketChannel#socket()} adaptor accepts in blocking mode, so the accept
+ * loop and the connections stay plain blocking code on virtual threads. Only there,
+ * because a socket accepted that way parks deeper in a read, which costs an idle
+ * connection more heap (docs/experiments.md has the figure).
+ */
+public final class Listeners {
+
+    private Listeners() {
+    }
+
+    /**
+     * Binds a listening socket with SO_REUSEADDR (a restarted balancer binds at once while
+     * old connections sit in TIME_WAIT).
+     */
+    public static ServerSocket bind(InetSocketAddress address, int backlog) throws IOException {
+        ServerSocket socket = isIpv4Wildcard(address)
+                ? ServerSocketChannel.open(StandardProtocolFamily.INET).socket()
+                : new ServerSocket();
+        try {
+            socket.setReuseAddress(true);
+            socket.bind(address, backlog);
+            return socket;
+        } catch (IOException | RuntimeException e) {
+            socket.close(); // closes the channel too
+            throw e;
+        }
+    }
+
+    /** Whether {@code address} is {@code 0.0.0.0}, which takes IPv4 clients only. */
+    public static boolean isIpv4Wildcard(InetSocketAddress address) {
+        return address.getAddress() instanceof Inet4Address && address.getAddress().isAnyLocalAddress();
+    }
+}
