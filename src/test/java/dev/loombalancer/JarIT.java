@@ -249,7 +249,7 @@ class JarIT {
                 assertTrue(client.join(Duration.ofSeconds(10)));
             }
             await().atMost(Duration.ofSeconds(10))
-                    .until(() -> balancer.admin("/metrics").contains("reason=\"no_backend_available\"} 50.0"));
+                    .until(() -> balancer.admin("/metrics").contains("reason=\"no_backend_available\",service=\"default\"} 50.0"));
             String log = balancer.err();
             assertEquals(1, log.lines().filter(line -> line.contains("no backend reachable for client")).count(), log);
             assertEquals(1, log.lines().filter(line -> line.contains("failed for client")).count(), log);
@@ -270,6 +270,50 @@ class JarIT {
             assertEquals(0, balancer.process().exitValue(), balancer.err());
             assertTrue(balancer.find(Pattern.compile("SIGTERM received")).isPresent(), balancer.err());
             assertTrue(balancer.find(Pattern.compile("stopped listening")).isPresent(), balancer.err());
+        }
+    }
+
+    /** --config runs several services in one process, each with its own backends; the admin endpoint shows them all. */
+    @Test
+    void oneFileRunsSeveralServices() throws Exception {
+        try (TestBackend web = TestBackend.hello("WEB");
+             TestBackend db = TestBackend.hello("DB")) {
+            Path file = Files.createTempFile("loom", ".yaml");
+            Files.writeString(file, """
+                    services:
+                      - name: web
+                        listen: 127.0.0.1:0
+                        backends: [127.0.0.1:%d]
+                      - name: db
+                        listen: 127.0.0.1:0
+                        strategy: least-connections
+                        backends:
+                          - address: 127.0.0.1:%d
+                    admin: 127.0.0.1:0
+                    """.formatted(web.address().getPort(), db.address().getPort()));
+            try (BalancerProcess balancer = BalancerProcess.start("--config", file.toString())) {
+                Pattern listening = Pattern.compile("service (\\w+): listening on 127\\.0\\.0\\.1:(\\d+)");
+                await().atMost(Duration.ofSeconds(30)).until(() -> listening.matcher(balancer.err()).results().count() == 2);
+                for (var line : listening.matcher(balancer.err()).results().toList()) {
+                    InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                            Integer.parseInt(line.group(2)));
+                    String expected = line.group(1).equals("web") ? "WEB" : "DB";
+                    assertEquals(expected, TestClient.backendOf(address, null), line.group());
+                }
+                String status = balancer.admin("/status");
+                assertTrue(status.contains("\"name\" : \"web\"") && status.contains("\"name\" : \"db\""), status);
+                String metrics = balancer.admin("/metrics");
+                assertTrue(metrics.contains("loom_connections_total{service=\"web\"} 1.0")
+                        && metrics.contains("loom_connections_total{service=\"db\"} 1.0"), metrics);
+                assertTrue(balancer.admin("/healthz").startsWith("ok: web: 1 of 1 backends UP; db: 1 of 1"));
+
+                balancer.process().destroy();
+                assertTrue(balancer.process().waitFor(30, TimeUnit.SECONDS), "stopped after SIGTERM");
+                assertEquals(0, balancer.process().exitValue(), balancer.err());
+                assertEquals(2, balancer.err().lines().filter(l -> l.contains("stopped listening")).count(), balancer.err());
+            } finally {
+                Files.deleteIfExists(file);
+            }
         }
     }
 }

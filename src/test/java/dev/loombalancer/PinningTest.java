@@ -66,7 +66,7 @@ class PinningTest {
              TestBackend b2 = TestBackend.hello("B2");
              Balancer balancer = RunningBalancer.start(c -> c.health(FastProbes.CONFIG)
                      .idleTimeout(Duration.ofSeconds(30)), b1.address(), b2.address(), Ports.refusing());
-             AdminServer admin = AdminServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), balancer, AdminAccess.LOOPBACK);
+             AdminServer admin = AdminServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), List.of(balancer), AdminAccess.LOOPBACK);
              HttpClient http = HttpClient.newHttpClient()) {
             AtomicInteger served = new AtomicInteger();
             List<Thread> clients = new ArrayList<>();

@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -45,11 +46,11 @@ public final class AdminServer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
-    private final BalancerView balancer;
+    private final List<? extends BalancerView> services;
 
-    private AdminServer(HttpServer server, BalancerView balancer) {
+    private AdminServer(HttpServer server, List<? extends BalancerView> services) {
         this.server = server;
-        this.balancer = balancer;
+        this.services = List.copyOf(services);
     }
 
     /** The admin address could not be bound; says which address it was. */
@@ -67,21 +68,21 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** Binds the admin address and starts serving under {@code access}; the caller closes it. */
-    public static AdminServer start(InetSocketAddress address, BalancerView balancer, AdminAccess access)
-            throws CannotBind {
+    public static AdminServer start(InetSocketAddress address, List<? extends BalancerView> services,
+                                    AdminAccess access) throws CannotBind {
         HttpServer server;
         try {
             server = HttpServer.create(address, 64);
         } catch (IOException e) {
             throw new CannotBind(address, e);
         }
-        AdminServer admin = new AdminServer(server, balancer);
+        AdminServer admin = new AdminServer(server, services);
         server.setExecutor(admin.requests);
         Map<RequestGuard.Refusal, LongAdder> refused = RequestGuard.counters();
         boolean ipv4Only = Listeners.isIpv4Wildcard(address);
         RequestGuard read = new RequestGuard(access, false, ipv4Only, refused);
         RequestGuard operate = new RequestGuard(access, true, ipv4Only, refused);
-        server.createContext("/metrics", new MetricsHandler(new BalancerMetrics(balancer, refused).registry()))
+        server.createContext("/metrics", new MetricsHandler(new BalancerMetrics(services, refused).registry()))
                 .getFilters().addAll(List.of(new StrictRequests("GET"), read));
         server.createContext("/status", admin::status).getFilters().addAll(List.of(new StrictRequests("GET"), read));
         server.createContext("/healthz", admin::healthz).getFilters().addAll(List.of(new StrictRequests("GET"), read));
@@ -99,7 +100,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private void status(HttpExchange exchange) throws IOException {
-        respond(exchange, 200, "application/json", StatusReport.json(balancer));
+        respond(exchange, 200, "application/json", StatusReport.json(services));
     }
 
     /**
@@ -108,17 +109,23 @@ public final class AdminServer implements AutoCloseable {
      * reported too: it still accepts, but answers nobody new from the busiest addresses.
      */
     private void healthz(HttpExchange exchange) throws IOException {
-        BackendPool pool = balancer.pool();
-        int up = pool.up().size();
-        Duration saturated = balancer.saturatedFor();
-        boolean isSaturated = saturated.compareTo(SATURATED_AFTER) >= 0;
-        boolean healthy = balancer.isAccepting() && up > 0 && !isSaturated;
+        boolean healthy = true;
+        List<String> lines = new ArrayList<>(services.size());
+        for (BalancerView service : services) {
+            BackendPool pool = service.pool();
+            int up = pool.up().size();
+            Duration saturated = service.saturatedFor();
+            boolean isSaturated = saturated.compareTo(SATURATED_AFTER) >= 0;
+            boolean ok = service.isAccepting() && up > 0 && !isSaturated;
+            healthy &= ok;
+            lines.add((services.size() == 1 ? "" : service.name() + ": ") + up + " of " + pool.size() + " backends UP"
+                    + (service.isAccepting() ? "" : ", not accepting")
+                    + (isSaturated ? ", saturated: every connection slot taken for " + saturated.toSeconds()
+                            + "s (new clients wait unanswered; see --max-connections, --idle-timeout, "
+                            + "--max-connections-per-client)" : ""));
+        }
         respond(exchange, healthy ? 200 : 503, "text/plain; charset=utf-8",
-                (healthy ? "ok: " : "unavailable: ") + up + " of " + pool.size() + " backends UP"
-                        + (balancer.isAccepting() ? "" : ", not accepting")
-                        + (isSaturated ? ", saturated: every connection slot taken for " + saturated.toSeconds()
-                                + "s (new clients wait unanswered; see --max-connections, --idle-timeout, "
-                                + "--max-connections-per-client)" : "") + "\n");
+                (healthy ? "ok: " : "unavailable: ") + String.join("; ", lines) + "\n");
     }
 
     /** {@code POST /backends/HOST:PORT/drain} and {@code /enable}. */
@@ -140,14 +147,25 @@ public final class AdminServer implements AutoCloseable {
             error(exchange, 400, "'" + hostPort + "' is not a backend address: " + e.getMessage());
             return;
         }
-        BackendPool pool = balancer.pool();
-        if (backend == null || !pool.backends().contains(backend)) {
+        // A backend address in several services is one machine: drain or enable it in each.
+        Map<String, Object> answer = null;
+        List<String> in = new ArrayList<>();
+        for (BalancerView service : services) {
+            BackendPool pool = service.pool();
+            if (backend != null && pool.backends().contains(backend)) {
+                pool.setDraining(backend, action.equals("drain"));
+                if (answer == null) {
+                    answer = StatusReport.backend(pool, backend);
+                }
+                in.add(service.name());
+            }
+        }
+        if (answer == null) {
             error(exchange, 404, "no backend " + hostPort + " in this balancer; GET /status lists them");
             return;
         }
-        pool.setDraining(backend, action.equals("drain"));
-        respond(exchange, 200, "application/json",
-                JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(StatusReport.backend(pool, backend)));
+        answer.put("services", in);
+        respond(exchange, 200, "application/json", JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(answer));
     }
 
     static void error(HttpExchange exchange, int code, String message) throws IOException {

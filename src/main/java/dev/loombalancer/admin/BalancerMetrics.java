@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -27,8 +28,11 @@ import java.util.function.ToDoubleFunction;
  * keeps anyway (connection counts, per-backend stats), so the data path does no extra
  * work for metrics. Only health-check results are recorded as they happen.
  *
+ * <p>Every series of a service carries its name in the label {@code service}
+ * ({@code default} for the command line's one service).
+ *
  * <p>Label cardinality: per-backend series (label {@code backend}) are exported only when
- * the pool has at most {@value #PER_BACKEND_LIMIT} backends. A pool of 10,000 would
+ * the services have at most {@value #PER_BACKEND_LIMIT} backends in all. A pool of 10,000 would
  * otherwise produce tens of thousands of series per scrape; there, the aggregates
  * (totals, backends by state) are exported and {@code /status} has the per-backend detail.
  */
@@ -38,63 +42,70 @@ final class BalancerMetrics {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
 
-    BalancerMetrics(BalancerView balancer, Map<RequestGuard.Refusal, LongAdder> adminRefused) {
-        BackendPool pool = balancer.pool();
-        List<Backend> backends = pool.backends();
-        boolean perBackend = backends.size() <= PER_BACKEND_LIMIT;
+    BalancerMetrics(List<? extends BalancerView> services, Map<RequestGuard.Refusal, LongAdder> adminRefused) {
+        int backendCount = services.stream().mapToInt(service -> service.pool().size()).sum();
+        boolean perBackend = backendCount <= PER_BACKEND_LIMIT;
 
         GaugeWithCallback.builder().name("loom_connections_active")
                 .help("Client connections open now (connecting or proxying).")
-                .callback(cb -> cb.call(pool.connections().total()))
+                .labelNames("service")
+                .callback(cb -> services.forEach(s -> cb.call(s.pool().connections().total(), s.name())))
                 .register(registry);
         GaugeWithCallback.builder().name("loom_backends")
                 .help("Backends by state: up, down, or draining (drained by the admin API).")
-                .labelNames("state")
-                .callback(cb -> {
+                .labelNames("service", "state")
+                .callback(cb -> services.forEach(s -> {
+                    BackendPool pool = s.pool();
                     Map<BackendState, Integer> counts = new EnumMap<>(BackendState.class);
                     for (BackendState state : BackendState.values()) {
                         counts.put(state, 0);
                     }
-                    for (Backend backend : backends) {
+                    for (Backend backend : pool.backends()) {
                         counts.merge(pool.healthOf(backend).state(), 1, Integer::sum);
                     }
-                    counts.forEach((state, count) -> cb.call(count, state.name().toLowerCase(Locale.ROOT)));
-                })
+                    counts.forEach((state, count) -> cb.call(count, s.name(), state.name().toLowerCase(Locale.ROOT)));
+                }))
                 .register(registry);
         CounterWithCallback.builder().name("loom_bytes")
                 .help("Bytes proxied, by direction: up is client to backend, down is backend to client.")
                 .unit(Unit.BYTES)
-                .labelNames("direction")
-                .callback(cb -> {
-                    cb.call(sum(pool, BackendStats::bytesToBackend), "up");
-                    cb.call(sum(pool, BackendStats::bytesToClient), "down");
-                })
+                .labelNames("service", "direction")
+                .callback(cb -> services.forEach(s -> {
+                    cb.call(sum(s.pool(), BackendStats::bytesToBackend), s.name(), "up");
+                    cb.call(sum(s.pool(), BackendStats::bytesToClient), s.name(), "down");
+                }))
                 .register(registry);
         CounterWithCallback.builder().name("loom_connections")
                 .help("Client connections established to a backend since start.")
-                .callback(cb -> cb.call(sum(pool, BackendStats::connections)))
+                .labelNames("service")
+                .callback(cb -> services.forEach(s -> cb.call(sum(s.pool(), BackendStats::connections), s.name())))
                 .register(registry);
         CounterWithCallback.builder().name("loom_backend_connect_failures")
                 .help("Client connections a backend refused or did not accept in time.")
-                .callback(cb -> cb.call(sum(pool, BackendStats::connectFailures)))
+                .labelNames("service")
+                .callback(cb -> services.forEach(s -> cb.call(sum(s.pool(), BackendStats::connectFailures), s.name())))
                 .register(registry);
         CounterWithCallback.builder().name("loom_connections_rejected")
                 .help("Clients turned away, by reason.")
-                .labelNames("reason")
-                .callback(cb -> balancer.rejectedClients().forEach((reason, count) -> cb.call(count, reason)))
+                .labelNames("service", "reason")
+                .callback(cb -> services.forEach(s ->
+                        s.rejectedClients().forEach((reason, count) -> cb.call(count, s.name(), reason))))
                 .register(registry);
         CounterWithCallback.builder().name("loom_max_connections_waits")
                 .help("Clients that found every --max-connections slot taken when they arrived.")
-                .callback(cb -> cb.call(balancer.maxConnectionWaits()))
+                .labelNames("service")
+                .callback(cb -> services.forEach(s -> cb.call(s.maxConnectionWaits(), s.name())))
                 .register(registry);
         CounterWithCallback.builder().name("loom_connections_evicted")
                 .help("Connections cut to give their slot to a client from an address holding fewer (fair share).")
-                .callback(cb -> cb.call(balancer.evictedConnections()))
+                .labelNames("service")
+                .callback(cb -> services.forEach(s -> cb.call(s.evictedConnections(), s.name())))
                 .register(registry);
         GaugeWithCallback.builder().name("loom_saturated_seconds")
                 .help("How long clients have been waiting for a connection slot without a break; 0 while nobody waits.")
                 .unit(Unit.SECONDS)
-                .callback(cb -> cb.call(balancer.saturatedFor().toMillis() / 1000.0))
+                .labelNames("service")
+                .callback(cb -> services.forEach(s -> cb.call(s.saturatedFor().toMillis() / 1000.0, s.name())))
                 .register(registry);
         CounterWithCallback.builder().name("loom_admin_requests_refused")
                 .help("Admin requests refused, by reason: foreign_host, cross_site, bad_token, ipv6_on_ipv4_only.")
@@ -108,55 +119,76 @@ final class BalancerMetrics {
                 .register(registry);
         GaugeWithCallback.builder().name("loom_threads_live")
                 .help("Connection, pipe and probe virtual threads alive now.")
-                .callback(cb -> cb.call(balancer.liveThreads()))
+                .labelNames("service")
+                .callback(cb -> services.forEach(s -> cb.call(s.liveThreads(), s.name())))
                 .register(registry);
 
         if (perBackend) {
-            perBackendMetrics(pool, backends);
+            perBackendMetrics(services);
         }
-        balancer.prober().ifPresent(prober -> {
-            Counter checks = Counter.builder().name("loom_health_checks")
-                    .help("Health-check probes, by result.")
-                    .labelNames("result")
-                    .register(registry);
-            Histogram latency = Histogram.builder().name("loom_health_check_duration_seconds")
-                    .help("How long health-check probes took, failures included.")
-                    .unit(Unit.SECONDS)
-                    .classicUpperBounds(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5)
-                    .register(registry);
-            prober.observe((ok, nanos) -> {
-                checks.labelValues(ok ? "success" : "failure").inc();
-                latency.observe(nanos / 1e9);
-            });
-        });
+        healthCheckMetrics(services);
         JvmMetrics.builder().register(registry);
+    }
+
+    /** Recorded as probes finish: one counter and one histogram, labelled by service. */
+    private void healthCheckMetrics(List<? extends BalancerView> services) {
+        if (services.stream().noneMatch(s -> s.prober().isPresent())) {
+            return;
+        }
+        Counter checks = Counter.builder().name("loom_health_checks")
+                .help("Health-check probes, by result.")
+                .labelNames("service", "result")
+                .register(registry);
+        Histogram latency = Histogram.builder().name("loom_health_check_duration_seconds")
+                .help("How long health-check probes took, failures included.")
+                .unit(Unit.SECONDS)
+                .labelNames("service")
+                .classicUpperBounds(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5)
+                .register(registry);
+        for (BalancerView service : services) {
+            service.prober().ifPresent(prober -> prober.observe((ok, nanos) -> {
+                checks.labelValues(service.name(), ok ? "success" : "failure").inc();
+                latency.labelValues(service.name()).observe(nanos / 1e9);
+            }));
+        }
     }
 
     PrometheusRegistry registry() {
         return registry;
     }
 
-    private void perBackendMetrics(BackendPool pool, List<Backend> backends) {
+    private void perBackendMetrics(List<? extends BalancerView> services) {
         GaugeWithCallback.builder().name("loom_backend_up")
                 .help("1 if the backend is UP (whether or not it is draining), else 0.")
-                .labelNames("backend")
-                .callback(cb -> backends.forEach(b -> cb.call(pool.isUp(b) ? 1 : 0, b.toString())))
+                .labelNames("service", "backend")
+                .callback(cb -> eachBackend(services, (s, b) -> cb.call(s.pool().isUp(b) ? 1 : 0, s.name(), b.toString())))
                 .register(registry);
         GaugeWithCallback.builder().name("loom_backend_connections_active")
                 .help("Client connections open to the backend now.")
-                .labelNames("backend")
-                .callback(cb -> backends.forEach(b -> cb.call(pool.connections().active(b), b.toString())))
+                .labelNames("service", "backend")
+                .callback(cb -> eachBackend(services, (s, b) ->
+                        cb.call(s.pool().connections().active(b), s.name(), b.toString())))
                 .register(registry);
         CounterWithCallback.builder().name("loom_backend_connections")
                 .help("Client connections established to the backend since start.")
-                .labelNames("backend")
-                .callback(cb -> backends.forEach(b -> cb.call(pool.statsOf(b).connections(), b.toString())))
+                .labelNames("service", "backend")
+                .callback(cb -> eachBackend(services, (s, b) ->
+                        cb.call(s.pool().statsOf(b).connections(), s.name(), b.toString())))
                 .register(registry);
         CounterWithCallback.builder().name("loom_backend_connect_failures_by_backend")
                 .help("Client connections the backend refused or did not accept in time.")
-                .labelNames("backend")
-                .callback(cb -> backends.forEach(b -> cb.call(pool.statsOf(b).connectFailures(), b.toString())))
+                .labelNames("service", "backend")
+                .callback(cb -> eachBackend(services, (s, b) ->
+                        cb.call(s.pool().statsOf(b).connectFailures(), s.name(), b.toString())))
                 .register(registry);
+    }
+
+    private static void eachBackend(List<? extends BalancerView> services, BiConsumer<BalancerView, Backend> action) {
+        for (BalancerView service : services) {
+            for (Backend backend : service.pool().backends()) {
+                action.accept(service, backend);
+            }
+        }
     }
 
     private static double sum(BackendPool pool, ToDoubleFunction<BackendStats> field) {

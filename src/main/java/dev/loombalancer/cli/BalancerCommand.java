@@ -30,6 +30,7 @@ import picocli.AutoComplete;
 import picocli.CommandLine.Command;
 import picocli.codegen.docgen.manpage.ManPageGenerator;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -185,6 +186,12 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "this long, then close the rest. A second signal closes them at once (default: ${DEFAULT-VALUE}).")
     Duration drainTimeout;
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Read the services from this YAML file (see the README's \"Configuration file\"): "
+                    + "each service's keys are these options' names without the dashes. Only --admin, "
+                    + "--admin-token-file and --admin-host may be given besides, here or in the file.")
+    Path configFile;
+
     @Option(names = "--admin", paramLabel = "[HOST:]PORT", converter = AddressConverters.Admin.class,
             description = "Serve the admin endpoint here: GET /metrics (Prometheus), /status (JSON), /healthz; "
                     + "POST /backends/HOST:PORT/drain and /enable. Host defaults to 127.0.0.1 (off unless given).")
@@ -251,27 +258,107 @@ public final class BalancerCommand implements Callable<Integer> {
     }
 
     /**
-     * The composition root: binds the balancer's listener, then the admin endpoint (if
-     * asked for) in front of it, and only then starts accepting, so a bad address of either
-     * fails before any client is taken in. Runs until a stop signal has closed the balancer.
+     * The composition root: binds every service's listener, then the admin endpoint (if
+     * asked for) in front of them, and only then starts accepting, so a bad address fails
+     * before any client is taken in. Runs until a stop signal has closed every service.
      */
     @Override
     public Integer call() throws InterruptedException {
-        BalancerConfig config = config();
-        AdminAccess access = adminAccess();
-        try (Balancer balancer = Balancer.open(config);
-             AdminServer adminServer = admin == null ? null : AdminServer.start(admin, balancer, access)) {
-            balancer.start();
-            StopSignals.install(() -> balancer.drain(config.drainTimeout()), balancer::close);
-            balancer.awaitStop();
-            return 0;
-        } catch (AdminServer.CannotBind e) {
-            // The JDK's own exception is the cause: its type tells why the bind failed.
-            return cannotBind("cannot serve --admin on ", e.address(), "--admin",
-                    e.getCause() instanceof IOException cause ? cause : e);
-        } catch (IOException e) {
-            return cannotBind("cannot listen on ", config.listen(), "--listen", e);
+        List<BalancerConfig> services;
+        BalancerCommand process = this; // whose --admin options count
+        if (configFile != null) {
+            ConfigFile.Contents contents = readConfigFile();
+            services = contents.services().stream().map(ConfigFile.Service::config).toList();
+            if (!contents.processArgs().isEmpty()) {
+                process = processOptionsFrom(contents);
+            }
+        } else {
+            services = List.of(config());
         }
+        AdminAccess access;
+        try {
+            access = process.adminAccess();
+        } catch (ParameterException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        return run(services, process.admin, access);
+    }
+
+    private int run(List<BalancerConfig> services, InetSocketAddress adminAddress, AdminAccess access)
+            throws InterruptedException {
+        List<Balancer> balancers = new ArrayList<>();
+        try {
+            for (BalancerConfig service : services) {
+                try {
+                    balancers.add(Balancer.open(service));
+                } catch (IOException e) {
+                    return cannotBind("cannot listen on ", service.listen(), configFile == null ? "--listen"
+                            : "the listen of service '" + service.name() + "'", e);
+                }
+            }
+            try (AdminServer adminServer = adminAddress == null ? null
+                    : AdminServer.start(adminAddress, List.copyOf(balancers), access)) {
+                balancers.forEach(Balancer::start);
+                StopSignals.install(() -> drainAll(balancers), () -> balancers.forEach(Balancer::close));
+                for (Balancer balancer : balancers) {
+                    balancer.awaitStop();
+                }
+                return 0;
+            } catch (AdminServer.CannotBind e) {
+                // The JDK's own exception is the cause: its type tells why the bind failed.
+                return cannotBind("cannot serve --admin on ", e.address(), "--admin",
+                        e.getCause() instanceof IOException cause ? cause : e);
+            }
+        } finally {
+            balancers.forEach(Balancer::close); // a no-op for those a signal already closed
+        }
+    }
+
+    /** Drains every service at once, each for its own drain timeout. */
+    private static void drainAll(List<Balancer> balancers) {
+        List<Thread> draining = new ArrayList<>();
+        for (Balancer balancer : balancers) {
+            draining.add(Thread.ofVirtual().name("loom-drain").start(() -> balancer.drain(balancer.drainTimeout())));
+        }
+        for (Thread thread : draining) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** The file's services; a service option also given on the command line is a usage error. */
+    private ConfigFile.Contents readConfigFile() {
+        for (OptionSpec option : spec.commandLine().getParseResult().matchedOptions()) {
+            String name = option.longestName();
+            if (!name.equals("--config") && !ConfigFile.PROCESS_KEYS.contains(name.substring(2))) {
+                throw new ParameterException(spec.commandLine(), name + " cannot be combined with --config: set '"
+                        + (name.equals("--backend") ? "backends" : name.substring(2)) + "' in the file's services");
+            }
+        }
+        try {
+            return ConfigFile.read(configFile);
+        } catch (ConfigFile.Invalid e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    /** The admin options from the file's top level, which the command line must not give too. */
+    private BalancerCommand processOptionsFrom(ConfigFile.Contents contents) {
+        if (admin != null || adminTokenFile != null || !adminHosts.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "the admin options are in " + configFile
+                    + " and on the command line; give them in one place");
+        }
+        BalancerCommand process = new BalancerCommand();
+        try {
+            new picocli.CommandLine(process).parseArgs(contents.processArgs().toArray(String[]::new));
+        } catch (ParameterException e) {
+            throw new ParameterException(spec.commandLine(), configFile + ": " + e.getMessage());
+        }
+        return process;
     }
 
     /** Flattens the --backend items, naming both items when an address is given twice. */

@@ -21,6 +21,7 @@ import org.tinylog.Logger;
 public final class BackendPool {
 
     private final List<Backend> backends;
+    private final String logPrefix;
     // One entry per backend, so a connection looks its backend up once for both.
     private final Map<Backend, Entry> entries = new HashMap<>();
     private final boolean tracked;
@@ -33,6 +34,15 @@ public final class BackendPool {
     private final StateFilter notDrainingList = new StateFilter(b -> !healthOf(b).isDraining());
 
     public BackendPool(List<Backend> backends, RiseFall thresholds) {
+        this(backends, thresholds, "");
+    }
+
+    /**
+     * @param logPrefix starts every line this pool logs ("service web: "), so that the
+     *                  pools of several services can be told apart; "" for none
+     */
+    public BackendPool(List<Backend> backends, RiseFall thresholds, String logPrefix) {
+        this.logPrefix = logPrefix;
         if (backends.isEmpty()) {
             throw new IllegalArgumentException("a backend pool needs at least one backend");
         }
@@ -97,7 +107,7 @@ public final class BackendPool {
         }
         state.setDraining(draining);
         version.incrementAndGet();
-        Logger.info("backend {} {} by the admin API", backend, draining ? "DRAINING" : "enabled again");
+        Logger.info("{}backend {} {} by the admin API", logPrefix, backend, draining ? "DRAINING" : "enabled again");
         for (PoolListener listener : listeners) {
             listener.stateChanged(backend);
         }
@@ -230,10 +240,11 @@ public final class BackendPool {
         BackendHealth state = healthOf(backend);
         String streak = after.up() ? after.successes() + "/" + state.rise()
                 : transition.before().checked() ? after.failures() + "/" + state.fall() : "first check";
-        Logger.info("backend {} {} ({}, {}); {} of {} backends UP",
+        Logger.info("{}backend {} {} ({}, {}); {} of {} backends UP", logPrefix,
                 backend, after.up() ? "UP" : "DOWN", after.lastResult(), streak, up, backends.size());
         if (up == 0) {
-            Logger.warn("no backend is UP; each client will try backends anyway, up to 1 + --retries of them");
+            Logger.warn("{}no backend is UP; each client will try backends anyway, up to 1 + --retries of them",
+                    logPrefix);
         }
     }
 }

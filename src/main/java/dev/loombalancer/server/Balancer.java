@@ -63,7 +63,8 @@ public final class Balancer implements BalancerView, AutoCloseable {
         this.listener = listener;
         this.config = config;
         this.pool = new BackendPool(config.backends(),
-                new RiseFall(config.health().enabled(), config.health().rise(), config.health().fall()));
+                new RiseFall(config.health().enabled(), config.health().rise(), config.health().fall()),
+                config.logPrefix());
         this.policy = config.strategy().create(pool, config.sticky());
         this.proxyContext = new ProxyContext(new BackendConnector(pool, config.connectTimeout(), config.retries(),
                 config.whenUnavailable().action()),
@@ -118,6 +119,16 @@ public final class Balancer implements BalancerView, AutoCloseable {
                     + "a stop cannot cut open connections, so end this process with SIGKILL");
         }
         return this;
+    }
+
+    @Override
+    public String name() {
+        return config.name();
+    }
+
+    /** How long a graceful stop lets open connections finish ({@code --drain-timeout}). */
+    public Duration drainTimeout() {
+        return config.drainTimeout();
     }
 
     @Override
@@ -226,7 +237,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
         int open = live.size();
         openWhenDrainStarted = open;
         if (open > 0 && !closing.get()) {
-            Logger.info("stopped accepting; waiting up to {} for {} open connection{} to finish",
+            Logger.info("{}stopped accepting; waiting up to {} for {} open connection{} to finish", config.logPrefix(),
                     DurationText.of(timeout), open, open == 1 ? "" : "s");
             // A concurrent close() cuts every connection, which wakes this wait.
             live.awaitIdle(timeout, closing::get);
@@ -268,10 +279,10 @@ public final class Balancer implements BalancerView, AutoCloseable {
         int drainStart = openWhenDrainStarted;
         if (drainStart >= 0) {
             int finished = Math.max(0, drainStart - cut);
-            Logger.info("stopped listening on {}; {} connection{} finished while draining, {} cut",
+            Logger.info("{}stopped listening on {}; {} connection{} finished while draining, {} cut", config.logPrefix(),
                     HostPort.format(localAddress()), finished, finished == 1 ? "" : "s", cut);
         } else {
-            Logger.info("stopped listening on {}; {} open connection{} closed",
+            Logger.info("{}stopped listening on {}; {} open connection{} closed", config.logPrefix(),
                     HostPort.format(localAddress()), cut, cut == 1 ? "" : "s");
         }
     }

@@ -29,12 +29,16 @@ import java.util.Objects;
  * @param queueTimeout    how long a client may wait for a connection slot before it is closed
  * @param drainTimeout    how long a graceful stop lets open connections finish
  * @param admission       which clients are proxied, and how many connections each may hold
+ * @param name            the service's name in a configuration file (its log lines and admin
+ *                        entries say it); {@value #DEFAULT_NAME} for the command line's one service
  */
 public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, Duration connectTimeout, int retries,
                              int backlog, Strategy strategy, ProbeConfig health, StickyTable.Limits sticky,
                              Duration idleTimeout, WhenUnavailable whenUnavailable, int maxConnections,
-                             Duration queueTimeout, Duration drainTimeout, AdmissionRules admission) {
+                             Duration queueTimeout, Duration drainTimeout, AdmissionRules admission,
+                             String name) {
 
+    public static final String DEFAULT_NAME = "default";
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
     public static final int DEFAULT_RETRIES = 3; // HAProxy's default
     public static final int DEFAULT_BACKLOG = 1024;
@@ -51,6 +55,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         Objects.requireNonNull(sticky, "sticky");
         Objects.requireNonNull(whenUnavailable, "whenUnavailable");
         Objects.requireNonNull(admission, "admission");
+        Objects.requireNonNull(name, "name");
         backends = List.copyOf(backends);
         if (backends.isEmpty()) {
             throw new IllegalArgumentException("at least one backend is needed");
@@ -77,6 +82,17 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         if (idleTimeout != null && (idleTimeout.isNegative() || idleTimeout.isZero())) {
             idleTimeout = null; // zero means off, as on the command line
         }
+    }
+
+    /** What this service's log lines start with: "service web: ", or "" for the command line's one service. */
+    public String logPrefix() {
+        return name.equals(DEFAULT_NAME) ? "" : "service " + name + ": ";
+    }
+
+    /** The same configuration under another service name. */
+    public BalancerConfig withName(String newName) {
+        return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
+                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newName);
     }
 
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */
@@ -173,7 +189,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
 
         public BalancerConfig build() {
             return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
-                    idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission);
+                    idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, DEFAULT_NAME);
         }
     }
 }

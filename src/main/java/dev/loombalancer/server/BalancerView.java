@@ -18,6 +18,9 @@ public interface BalancerView {
     /** The address clients connect to; with port 0 in the config, the port actually bound. */
     InetSocketAddress localAddress();
 
+    /** The service's name: {@code default} for the command line's one service, else the file's. */
+    String name();
+
     /** The strategy's command-line name: round-robin, least-connections, … */
     String strategy();
 

@@ -25,7 +25,7 @@ final class StartupLine {
     static String of(InetSocketAddress listen, BackendPool pool, String strategy, BalancerConfig config,
                      ConnectionLimit limit) {
         List<String> parts = new ArrayList<>();
-        parts.add("listening on " + HostPort.format(listen));
+        parts.add(config.logPrefix() + "listening on " + HostPort.format(listen));
         parts.add(pool.size() + " backend" + (pool.size() == 1 ? "" : "s") + " (" + backends(pool) + ")");
         parts.add("strategy " + strategy);
         parts.add(config.health().describe());

@@ -55,9 +55,9 @@ class AdminServerTest {
     void metrics() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1");
              Balancer balancer = RunningBalancer.start(c -> c.health(FastProbes.CONFIG), b1.address());
-             AdminServer admin = AdminServer.start(ADMIN, balancer, AdminAccess.LOOPBACK)) {
+             AdminServer admin = AdminServer.start(ADMIN, List.of(balancer), AdminAccess.LOOPBACK)) {
             assertEquals("B1", TestClient.backendOf(balancer.localAddress(), null));
-            await().until(() -> send(admin, "GET", "/metrics").body().contains("loom_health_checks_total{result=\"success\"}"));
+            await().until(() -> send(admin, "GET", "/metrics").body().contains("loom_health_checks_total{result=\"success\",service=\"default\"}"));
             String metrics = send(admin, "GET", "/metrics").body();
             String backend = "backend=\"127.0.0.1:" + b1.address().getPort() + "\"";
             // Prometheus text format: comments, or "name{labels} value".
@@ -65,11 +65,16 @@ class AdminServerTest {
             for (String line : metrics.split("\n")) {
                 assertTrue(line.isEmpty() || line.startsWith("#") || sample.matcher(line).matches(), "not Prometheus text: " + line);
             }
-            for (String expected : List.of("loom_connections_active ", "loom_backends{state=\"up\"} 1",
-                    "loom_bytes_total{direction=\"up\"} 3", "loom_bytes_total{direction=\"down\"} 18",
-                    "loom_connections_total 1", "loom_backend_up{" + backend + "} 1",
-                    "loom_backend_connections_total{" + backend + "} 1", "loom_health_check_duration_seconds_bucket",
-                    "loom_connections_rejected_total{reason=\"no_backend_available\"} 0", "jvm_threads_current")) {
+            String service = "service=\"default\"";
+            for (String expected : List.of("loom_connections_active{" + service + "} ",
+                    "loom_backends{" + service + ",state=\"up\"} 1",
+                    "loom_bytes_total{direction=\"up\"," + service + "} 3",
+                    "loom_bytes_total{direction=\"down\"," + service + "} 18",
+                    "loom_connections_total{" + service + "} 1", "loom_backend_up{" + backend + "," + service + "} 1",
+                    "loom_backend_connections_total{" + backend + "," + service + "} 1",
+                    "loom_health_check_duration_seconds_bucket",
+                    "loom_connections_rejected_total{reason=\"no_backend_available\"," + service + "} 0",
+                    "jvm_threads_current")) {
                 assertTrue(metrics.contains(expected), expected + " in:\n" + metrics);
             }
         }
@@ -81,7 +86,7 @@ class AdminServerTest {
         try (TestBackend b1 = TestBackend.hello("B1")) {
             InetSocketAddress dead = Ports.refusing();
             try (Balancer balancer = RunningBalancer.start(c -> c.health(FastProbes.CONFIG), b1.address(), dead);
-                 AdminServer admin = AdminServer.start(ADMIN, balancer, AdminAccess.LOOPBACK)) {
+                 AdminServer admin = AdminServer.start(ADMIN, List.of(balancer), AdminAccess.LOOPBACK)) {
                 await().until(() -> balancer.pool().up().size() == 1);
                 HttpResponse<String> status = send(admin, "GET", "/status");
                 assertEquals(200, status.statusCode());
@@ -107,7 +112,7 @@ class AdminServerTest {
         try (TestBackend b1 = TestBackend.hello("B1");
              TestBackend b2 = TestBackend.hello("B2");
              Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF), b1.address(), b2.address());
-             AdminServer admin = AdminServer.start(ADMIN, balancer, AdminAccess.LOOPBACK);
+             AdminServer admin = AdminServer.start(ADMIN, List.of(balancer), AdminAccess.LOOPBACK);
              TestClient open = new TestClient(balancer.localAddress())) {
             assertEquals("B1", open.backendName("before"));
             String b1Path = "/backends/127.0.0.1:" + b1.address().getPort();
@@ -147,7 +152,7 @@ class AdminServerTest {
     void errors(String method, String path, int status, String says) throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1");
              Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF), b1.address());
-             AdminServer admin = AdminServer.start(ADMIN, balancer, AdminAccess.LOOPBACK)) {
+             AdminServer admin = AdminServer.start(ADMIN, List.of(balancer), AdminAccess.LOOPBACK)) {
             HttpResponse<String> response = send(admin, method, path.replace("B1", "" + b1.address().getPort()));
             assertEquals(status, response.statusCode(), response.body());
             if (says != null) {
@@ -207,7 +212,7 @@ class AdminServerTest {
     void webPagesAreKeptOut(String method, String path, String header, String status, String says) throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1");
              Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF), b1.address());
-             AdminServer admin = AdminServer.start(ADMIN, balancer,
+             AdminServer admin = AdminServer.start(ADMIN, List.of(balancer),
                      new AdminAccess(Optional.empty(), List.of("admin.lb.internal")))) {
             String response = raw(admin, method, path.replace("B1", "127.0.0.1:" + b1.address().getPort()), header);
             assertEquals(status, response.substring(0, 3), response);
@@ -228,7 +233,7 @@ class AdminServerTest {
         byte[] token = "s3cret-token".getBytes(StandardCharsets.UTF_8);
         try (TestBackend b1 = TestBackend.hello("B1");
              Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF), b1.address());
-             AdminServer admin = AdminServer.start(ADMIN, balancer, new AdminAccess(Optional.of(token), List.of()))) {
+             AdminServer admin = AdminServer.start(ADMIN, List.of(balancer), new AdminAccess(Optional.of(token), List.of()))) {
             String drain = "/backends/127.0.0.1:" + b1.address().getPort() + "/drain";
             assertEquals("401", raw(admin, "POST", drain).substring(0, 3));
             assertEquals("401", raw(admin, "POST", drain, "Authorization: Bearer wrong").substring(0, 3));
@@ -246,7 +251,7 @@ class AdminServerTest {
     void healthzReportsSaturation() throws Exception {
         try (TestBackend b1 = TestBackend.hello("B1");
              Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF).maxConnections(1), b1.address());
-             AdminServer admin = AdminServer.start(ADMIN, balancer, AdminAccess.LOOPBACK);
+             AdminServer admin = AdminServer.start(ADMIN, List.of(balancer), AdminAccess.LOOPBACK);
              TestClient holder = new TestClient(balancer.localAddress());
              TestClient waiting = new TestClient(balancer.localAddress())) {
             assertEquals("B1", holder.backendName("holds the only slot"));
@@ -254,7 +259,7 @@ class AdminServerTest {
             await().atMost(Duration.ofSeconds(15)).until(() -> send(admin, "GET", "/healthz").statusCode() == 503);
             String body = send(admin, "GET", "/healthz").body();
             assertTrue(body.contains("saturated: every connection slot taken for"), body);
-            assertTrue(raw(admin, "GET", "/metrics").contains("loom_saturated_seconds "), "in the metrics too");
+            assertTrue(raw(admin, "GET", "/metrics").contains("loom_saturated_seconds{service=\"default\"} "), "in the metrics too");
             holder.close();
             assertEquals("Hello from B1: queued in the backlog", waiting.readLine());
             await().atMost(Duration.ofSeconds(10)).until(() -> send(admin, "GET", "/healthz").statusCode() == 200);
@@ -268,14 +273,14 @@ class AdminServerTest {
         try (TestBackend b1 = TestBackend.hello("B1");
              Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF), b1.address())) {
             AdminAccess token = new AdminAccess(Optional.of("t".getBytes(StandardCharsets.UTF_8)), List.of());
-            try (AdminServer admin = AdminServer.start(new InetSocketAddress("0.0.0.0", 0), balancer, token)) {
+            try (AdminServer admin = AdminServer.start(new InetSocketAddress("0.0.0.0", 0), List.of(balancer), token)) {
                 assertTrue(raw(admin, "GET", "/healthz").startsWith("200"), "IPv4 is served");
                 String refused = rawFrom(v6, admin, "GET", "/status");
                 assertTrue(refused.startsWith("403") && refused.contains("IPv4 only"), refused);
                 assertTrue(raw(admin, "GET", "/metrics")
                         .contains("loom_admin_requests_refused_total{reason=\"ipv6_on_ipv4_only\"} 1.0"));
             }
-            try (AdminServer admin = AdminServer.start(new InetSocketAddress("::", 0), balancer, token)) {
+            try (AdminServer admin = AdminServer.start(new InetSocketAddress("::", 0), List.of(balancer), token)) {
                 assertTrue(rawFrom(v6, admin, "GET", "/healthz").startsWith("200"), "IPv6 is served");
                 assertTrue(raw(admin, "GET", "/healthz").startsWith("200"), "and IPv4");
             }

@@ -45,7 +45,7 @@ class BlackHoleScenario {
             InetSocketAddress server = balancer.address();
             // The first (and, at 1h, only) probe round has passed all three.
             await().atMost(Duration.ofSeconds(10)).until(() -> balancer.admin("/metrics")
-                    .contains("loom_health_checks_total{result=\"success\"} 3.0"));
+                    .contains("loom_health_checks_total{result=\"success\",service=\"default\"} 3.0"));
             Chaos.Baseline before = Chaos.Baseline.of(balancer);
             soonHole.close();
             try (Ports.BlackHole hole = new Ports.BlackHole(holeAddress)) {
