@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The reliability suite: chaos, soak, churn, resource exhaustion and hostile input against
-# the built jar (./mvnw -Pchaos verify), then the LAN test in network namespaces
-# (bench/lan.sh), then one report of what was injected and what came through.
+# the built jar (./mvnw -Pchaos verify), then the LAN test and the restart handovers in
+# network namespaces (bench/lan.sh, bench/restart.sh), then one report of what was
+# injected and what came through.
 #
 #   bench/chaos.sh            # full: about 5 minutes; report in bench/results/chaos-<time>.md
 #   bench/chaos.sh --quick    # CI's short version: about 1.5 minutes; report in target/chaos/
@@ -26,6 +27,7 @@ rm -f "$RESULTS"
 started=$(date +%s)
 ./mvnw -B -q -Pchaos verify -Dchaos.scale="$SCALE" -Dchaos.results="$RESULTS"
 CHAOS_RESULTS=$RESULTS bench/lan.sh
+CHAOS_RESULTS=$RESULTS bench/restart.sh
 seconds=$(( $(date +%s) - started ))
 
 stamp=$(date -u +%Y%m%d-%H%M%S)

@@ -1,6 +1,7 @@
 package dev.loombalancer.cli;
 
 import dev.loombalancer.net.HostPort;
+import dev.loombalancer.net.Listeners;
 import java.net.InetSocketAddress;
 import java.util.List;
 import picocli.CommandLine.ITypeConverter;
@@ -30,10 +31,15 @@ final class AddressConverters {
         }
     }
 
-    /** {@code --listen [HOST:]PORT}; without a host, every IPv4 interface. */
+    /** {@code --listen [HOST:]PORT}; without a host, every IPv4 interface; or {@code inherited}. */
     static final class Listen extends ListenAddress {
         Listen() {
             super("0.0.0.0");
+        }
+
+        @Override
+        public InetSocketAddress convert(String text) {
+            return text.equals("inherited") ? Listeners.INHERITED : super.convert(text);
         }
     }
 

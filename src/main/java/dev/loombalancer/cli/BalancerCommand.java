@@ -6,6 +6,7 @@ import dev.loombalancer.admission.AdmissionRules;
 import dev.loombalancer.admission.Cidr;
 import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.net.HostPort;
+import dev.loombalancer.net.Listeners;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.policy.StickyTable;
 import dev.loombalancer.policy.Strategy;
@@ -73,8 +74,14 @@ public final class BalancerCommand implements Callable<Integer> {
 
     @Option(names = "--listen", paramLabel = "[HOST:]PORT", defaultValue = "0.0.0.0:8000",
             converter = AddressConverters.Listen.class,
-            description = "Address to accept clients on; IPv6 as [::]:8000 (default: ${DEFAULT-VALUE}).")
+            description = "Address to accept clients on; IPv6 as [::]:8000; 'inherited' takes the listening socket "
+                    + "from standard input, as systemd passes it with StandardInput=socket (default: ${DEFAULT-VALUE}).")
     InetSocketAddress listen;
+
+    @Option(names = "--reuse-port",
+            description = "Bind --listen with SO_REUSEPORT, so that a new process can bind the same port while this "
+                    + "one drains (see the README's \"Restarts that refuse nobody\").")
+    boolean reusePort;
 
     @Option(names = "--backend", paramLabel = "HOST:PORT[-LAST]", split = ",",
             defaultValue = "127.0.0.1:9001,127.0.0.1:9002,127.0.0.1:9003",
@@ -249,6 +256,7 @@ public final class BalancerCommand implements Callable<Integer> {
                     .whenUnavailable(whenUnavailable)
                     .maxConnections(maxConnections)
                     .queueTimeout(queueTimeout)
+                    .reusePort(reusePort)
                     .drainTimeout(drainTimeout)
                     .admission(new AdmissionRules(allow, maxConnectionsPerClient))
                     .build();
@@ -381,6 +389,12 @@ public final class BalancerCommand implements Callable<Integer> {
 
     /** Reports a failed bind in one line, with what the user can do about it; returns the exit code. */
     private int cannotBind(String what, InetSocketAddress address, String option, IOException e) {
+        if (e instanceof Listeners.NotInherited) {
+            spec.commandLine().getErr().println(Main.NAME + ": --listen inherited: " + e.getMessage()
+                    + "; start it from a systemd .socket unit with StandardInput=socket (examples/systemd/), "
+                    + "or give an address");
+            return EXIT_CANNOT_START;
+        }
         spec.commandLine().getErr().println(Main.NAME + ": " + what + HostPort.format(address) + ": "
                 + SocketErrors.describe(e) + BindHints.of(e, address, option));
         return EXIT_CANNOT_START;

@@ -1,6 +1,7 @@
 package dev.loombalancer.cli;
 
 import dev.loombalancer.net.HostPort;
+import dev.loombalancer.net.Listeners;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.server.BalancerConfig;
 import java.io.IOException;
@@ -145,6 +146,13 @@ final class ConfigFile {
             if (earlier != null) {
                 throw invalid(item, "a second service named '" + service.name() + "' (the first is on line "
                         + line(earlier) + "); names must differ");
+            }
+            if (service.config().listen().equals(Listeners.INHERITED) && listens.containsKey(Listeners.INHERITED)) {
+                throw invalid(item, "service '" + service.name() + "' listens on the inherited socket, as service '"
+                        + listens.get(Listeners.INHERITED) + "' does; a process inherits one");
+            }
+            if (service.config().listen().equals(Listeners.INHERITED)) {
+                listens.put(Listeners.INHERITED, service.name());
             }
             // Port 0 (any free port) may repeat; any other address is one listener.
             String other = service.config().listen().getPort() == 0 ? null

@@ -5,6 +5,7 @@ import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 
 /**
@@ -24,25 +25,61 @@ import java.nio.channels.ServerSocketChannel;
  */
 public final class Listeners {
 
+    /**
+     * {@code --listen inherited}: the listening socket is standard input, as systemd passes
+     * it with {@code StandardInput=socket}. The socket outlives the process, so clients
+     * queue in the kernel while a new process starts, and none is refused.
+     */
+    public static final InetSocketAddress INHERITED = InetSocketAddress.createUnresolved("inherited", 0);
+
+    /** Standard input is not a listening socket, so {@code --listen inherited} has nothing to take. */
+    public static final class NotInherited extends IOException {
+        NotInherited() {
+            super("standard input is not a listening socket");
+        }
+    }
+
     private Listeners() {
     }
 
     /**
      * Binds a listening socket with SO_REUSEADDR (a restarted balancer binds at once while
-     * old connections sit in TIME_WAIT).
+     * old connections sit in TIME_WAIT), or takes the inherited one.
+     *
+     * @param reusePort also SO_REUSEPORT: another process may bind the same address and
+     *                  port, and the kernel spreads new connections over both listeners
      */
-    public static ServerSocket bind(InetSocketAddress address, int backlog) throws IOException {
+    public static ServerSocket bind(InetSocketAddress address, int backlog, boolean reusePort) throws IOException {
+        if (address.equals(INHERITED)) {
+            return inherited();
+        }
         ServerSocket socket = isIpv4Wildcard(address)
                 ? ServerSocketChannel.open(StandardProtocolFamily.INET).socket()
                 : new ServerSocket();
         try {
             socket.setReuseAddress(true);
+            if (reusePort) {
+                socket.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            }
             socket.bind(address, backlog);
             return socket;
         } catch (IOException | RuntimeException e) {
             socket.close(); // closes the channel too
             throw e;
         }
+    }
+
+    /**
+     * The listening socket on standard input. {@link System#inheritedChannel()} returns it
+     * as a {@link ServerSocketChannel} when file descriptor 0 is a listening stream socket;
+     * its adaptor accepts in blocking mode, as every other listener here.
+     */
+    private static ServerSocket inherited() throws IOException {
+        if (!(System.inheritedChannel() instanceof ServerSocketChannel channel)) {
+            throw new NotInherited();
+        }
+        channel.configureBlocking(true);
+        return channel.socket();
     }
 
     /** Whether {@code address} is {@code 0.0.0.0}, which takes IPv4 clients only. */

@@ -87,7 +87,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
      * @throws IOException if the address cannot be bound (in use, not permitted, not local)
      */
     public static Balancer open(BalancerConfig config) throws IOException {
-        ServerSocket listener = Listeners.bind(config.listen(), config.backlog());
+        ServerSocket listener = Listeners.bind(config.listen(), config.backlog(), config.reusePort());
         try {
             return new Balancer(listener, config);
         } catch (RuntimeException e) {

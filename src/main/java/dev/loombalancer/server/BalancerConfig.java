@@ -29,6 +29,7 @@ import java.util.Objects;
  * @param queueTimeout    how long a client may wait for a connection slot before it is closed
  * @param drainTimeout    how long a graceful stop lets open connections finish
  * @param admission       which clients are proxied, and how many connections each may hold
+ * @param reusePort       bind the listener with SO_REUSEPORT, so a new process can bind it beside the old
  * @param name            the service's name in a configuration file (its log lines and admin
  *                        entries say it); {@value #DEFAULT_NAME} for the command line's one service
  */
@@ -36,7 +37,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                              int backlog, Strategy strategy, ProbeConfig health, StickyTable.Limits sticky,
                              Duration idleTimeout, WhenUnavailable whenUnavailable, int maxConnections,
                              Duration queueTimeout, Duration drainTimeout, AdmissionRules admission,
-                             String name) {
+                             boolean reusePort, String name) {
 
     public static final String DEFAULT_NAME = "default";
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -92,7 +93,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
     /** The same configuration under another service name. */
     public BalancerConfig withName(String newName) {
         return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
-                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newName);
+                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, reusePort, newName);
     }
 
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */
@@ -119,6 +120,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         private WhenUnavailable whenUnavailable = WhenUnavailable.CLOSE;
         private int maxConnections;
         private Duration queueTimeout = DEFAULT_QUEUE_TIMEOUT;
+        private boolean reusePort;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private AdmissionRules admission = AdmissionRules.OPEN;
 
@@ -167,6 +169,11 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             return this;
         }
 
+        public Builder reusePort(boolean value) {
+            reusePort = value;
+            return this;
+        }
+
         public Builder queueTimeout(Duration value) {
             queueTimeout = value;
             return this;
@@ -189,7 +196,8 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
 
         public BalancerConfig build() {
             return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
-                    idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, DEFAULT_NAME);
+                    idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, reusePort,
+                    DEFAULT_NAME);
         }
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.loombalancer.net.Listeners;
 import dev.loombalancer.admission.AdmissionRules;
 import dev.loombalancer.admission.Cidr;
 import dev.loombalancer.health.ProbeConfig;
@@ -59,6 +60,14 @@ class CommandLineTest {
 
     private static Backend backend(String host, int port) throws Exception {
         return new Backend(new InetSocketAddress(InetAddress.getByName(host), port));
+    }
+
+    /** --listen inherited takes the socket from standard input; --reuse-port reaches the configuration. */
+    @Test
+    void inheritedListenerAndReusePort() {
+        assertEquals(Listeners.INHERITED, parse("--listen", "inherited").listen());
+        assertTrue(parse("--reuse-port").reusePort());
+        assertFalse(parse().reusePort());
     }
 
     /** No arguments: listen on 0.0.0.0:8000 and balance over 127.0.0.1:9001-9003. */
