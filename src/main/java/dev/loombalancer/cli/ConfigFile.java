@@ -3,6 +3,8 @@ package dev.loombalancer.cli;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.Listeners;
 import dev.loombalancer.net.SocketErrors;
+import dev.loombalancer.pool.Backend;
+import dev.loombalancer.pool.Weighting;
 import dev.loombalancer.server.BalancerConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -178,6 +180,7 @@ final class ConfigFile {
                     + "' must be letters, digits, '.', '_' or '-' (at most 64), starting with a letter or digit");
         }
         List<String> args = new ArrayList<>();
+        Map<Backend, Weighting> weighting = new HashMap<>();
         Map<String, Node> lineOf = new HashMap<>();
         for (Map.Entry<String, NodeTuple> entry : keys.entrySet()) {
             String key = entry.getKey();
@@ -187,7 +190,7 @@ final class ConfigFile {
             }
             if (key.equals("backends")) {
                 lineOf.put("backend", value);
-                backends(args, value);
+                backends(args, weighting, value);
                 continue;
             }
             if (!serviceKeys().contains(key)) {
@@ -205,7 +208,7 @@ final class ConfigFile {
         CommandLine commandLine = new CommandLine(command);
         try {
             commandLine.parseArgs(args.toArray(String[]::new));
-            return new Service(name, command.config().withName(name), line(item));
+            return new Service(name, command.config().asService(name, weighting), line(item));
         } catch (ParameterException e) {
             Node at = item;
             if (e.getArgSpec() instanceof OptionSpec option) {
@@ -215,29 +218,72 @@ final class ConfigFile {
         }
     }
 
-    /** Each entry is HOST:PORT[-LAST] or a map with {@code address}. */
-    private void backends(List<String> args, Node value) throws Invalid {
+    /**
+     * Each entry is HOST:PORT[-LAST] or a map with {@code address} and, optionally,
+     * {@code weight} (1-256) and {@code backup} (true or false); a range's backends share them.
+     */
+    private void backends(List<String> args, Map<Backend, Weighting> weighting, Node value) throws Invalid {
         if (!(value instanceof SequenceNode list) || list.getValue().isEmpty()) {
             throw invalid(value, "'backends' must be a list: HOST:PORT entries, or maps with 'address'");
         }
         for (Node entry : list.getValue()) {
-            if (entry instanceof MappingNode) {
-                Map<String, NodeTuple> keys = mapping(entry, "a backend");
-                for (Map.Entry<String, NodeTuple> key : keys.entrySet()) {
-                    if (!key.getKey().equals("address")) {
-                        throw invalid(key.getValue().getKeyNode(), "unknown key '" + key.getKey()
-                                + "' in a backend; a backend map holds 'address'");
-                    }
-                }
-                NodeTuple address = keys.get("address");
-                if (address == null) {
-                    throw invalid(entry, "a backend map needs 'address: HOST:PORT'");
-                }
-                args.add("--backend=" + scalar(address.getValueNode(), "address"));
-            } else {
+            if (!(entry instanceof MappingNode)) {
                 args.add("--backend=" + scalar(entry, "a backend"));
+                continue;
+            }
+            Map<String, NodeTuple> keys = mapping(entry, "a backend");
+            for (Map.Entry<String, NodeTuple> key : keys.entrySet()) {
+                if (!BACKEND_KEYS.contains(key.getKey())) {
+                    throw invalid(key.getValue().getKeyNode(), "unknown key '" + key.getKey()
+                            + "' in a backend; a backend map holds address, weight and backup");
+                }
+            }
+            NodeTuple address = keys.get("address");
+            if (address == null) {
+                throw invalid(entry, "a backend map needs 'address: HOST:PORT'");
+            }
+            String text = scalar(address.getValueNode(), "address");
+            args.add("--backend=" + text);
+            Weighting share = weighting(keys);
+            if (!share.equals(Weighting.DEFAULT)) {
+                try {
+                    for (InetSocketAddress backend : HostPort.parseBackends(text)) {
+                        weighting.put(new Backend(backend), share);
+                    }
+                } catch (IllegalArgumentException e) {
+                    // the command line's parse of --backend reports it, with its line
+                }
             }
         }
+    }
+
+    private static final Set<String> BACKEND_KEYS = Set.of("address", "weight", "backup");
+
+    private Weighting weighting(Map<String, NodeTuple> keys) throws Invalid {
+        int weight = 1;
+        boolean backup = false;
+        NodeTuple weightEntry = keys.get("weight");
+        if (weightEntry != null) {
+            String text = scalar(weightEntry.getValueNode(), "weight");
+            try {
+                weight = Integer.parseInt(text);
+            } catch (NumberFormatException e) {
+                weight = -1;
+            }
+            if (weight < 1 || weight > Weighting.MAX_WEIGHT) {
+                throw invalid(weightEntry.getValueNode(), "'weight' is a whole number from 1 to "
+                        + Weighting.MAX_WEIGHT + ", not '" + text + "'");
+            }
+        }
+        NodeTuple backupEntry = keys.get("backup");
+        if (backupEntry != null) {
+            String text = scalar(backupEntry.getValueNode(), "backup");
+            if (!text.equals("true") && !text.equals("false")) {
+                throw invalid(backupEntry.getValueNode(), "'backup' is true or false, not '" + text + "'");
+            }
+            backup = text.equals("true");
+        }
+        return new Weighting(weight, backup);
     }
 
     /**

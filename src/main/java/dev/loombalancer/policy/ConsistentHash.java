@@ -22,10 +22,16 @@ import java.util.List;
  * the backends take turns claiming slots in the order of their own pseudo-random
  * permutation. A lookup is then one hash and one array read, O(1) at any pool size.
  *
- * <p>The table is built once, over all backends. A client whose backend is DOWN is
- * re-hashed a few times into the same table until it lands on an UP backend, so only the
- * clients of the DOWN backend move, they spread evenly over the rest, and they come back
- * when it returns, as consistent hashing should.
+ * <p>The table is built once, over all backends but the backups. A client whose backend
+ * is DOWN is re-hashed a few times into the same table until it lands on an UP backend,
+ * so only the clients of the DOWN backend move, they spread evenly over the rest, and
+ * they come back when it returns, as consistent hashing should. While no backend of the
+ * table is UP, clients are spread over the UP backups by their hash.
+ *
+ * <p>Weights are Maglev's weighted variant, as Katran builds it: in each round of the
+ * population, a backend takes a turn only as often as its weight allows against the
+ * largest weight, so it ends up with slots in proportion to its weight. With equal
+ * weights every backend takes every turn, which is the unweighted table exactly.
  */
 public final class ConsistentHash implements SelectionPolicy {
 
@@ -47,10 +53,12 @@ public final class ConsistentHash implements SelectionPolicy {
     public ConsistentHash(BackendPool pool) {
         this.pool = pool;
         // Sorted, so the table is the same whatever order the backends were listed in.
-        this.ring = pool.backends().stream()
+        List<Backend> members = pool.primaries().isEmpty() ? pool.backends() : pool.primaries();
+        this.ring = members.stream()
                 .sorted(Comparator.comparing((Backend b) -> HostPort.format(b.address()))).toList();
         this.health = ring.stream().map(pool::healthOf).toArray(BackendHealth[]::new);
-        this.table = populate(ring, tableSize(ring.size()));
+        int[] weights = ring.stream().mapToInt(pool::weightOf).toArray();
+        this.table = populate(ring, weights, tableSize(ring.size()));
     }
 
     @Override
@@ -68,8 +76,11 @@ public final class ConsistentHash implements SelectionPolicy {
         if (health[index].isSelectable()) {
             return ring.get(index);
         }
-        List<Backend> up = pool.up();
+        List<Backend> up = pool.primariesUp();
         if (up.isEmpty()) {
+            if (!pool.up().isEmpty()) {
+                return null; // only backups are UP: the rotation over them, from the hash, decides
+            }
             // Nothing is UP: keep the slot's backend unless an operator drained it, in which
             // case the rotation over the not-drained fallback decides alone.
             return health[index].isDraining() ? null : ring.get(index);
@@ -92,9 +103,14 @@ public final class ConsistentHash implements SelectionPolicy {
         return (int) Math.floorMod(hash, (long) table.length);
     }
 
-    /** Maglev's population: backends take turns, each claiming its next preferred free slot. */
-    private static int[] populate(List<Backend> backends, int size) {
+    /**
+     * Maglev's population: backends take turns, each claiming its next preferred free slot;
+     * in round r, backend i takes its turn only if floor((r + 1) w / W) passes floor(r w / W),
+     * W the largest weight, which is every round for the heaviest and w/W of them for others.
+     */
+    private static int[] populate(List<Backend> backends, int[] weights, int size) {
         int n = backends.size();
+        int heaviest = Arrays.stream(weights).max().orElse(1);
         long[] position = new long[n];
         long[] skip = new long[n];
         for (int i = 0; i < n; i++) {
@@ -105,8 +121,11 @@ public final class ConsistentHash implements SelectionPolicy {
         int[] table = new int[size];
         Arrays.fill(table, -1);
         int filled = 0;
-        while (true) {
+        for (long round = 0; ; round++) {
             for (int i = 0; i < n; i++) {
+                if ((round + 1) * weights[i] / heaviest == round * weights[i] / heaviest) {
+                    continue; // not this backend's turn in this round
+                }
                 // Walk this backend's permutation (a full cycle, as size is prime) to a free slot.
                 while (table[(int) position[i]] >= 0) {
                     position[i] = step(position[i], skip[i], size);

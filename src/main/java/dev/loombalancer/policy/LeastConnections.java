@@ -14,8 +14,9 @@ import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The UP backend with the fewest active connections; among equals, the one picked least
- * recently, so equal backends take turns exactly as in round-robin.
+ * The UP backend with the fewest active connections per unit of weight; among equals, the
+ * one picked least recently, so equal backends take turns exactly as in round-robin.
+ * Backups sort after every other backend, so one is chosen only while no other is UP.
  *
  * <p>A linear scan would cost 10,000 comparisons per connection on a big pool. Instead the
  * UP backends stay sorted in a tree by (active connections, last pick): choosing is a
@@ -32,21 +33,33 @@ public final class LeastConnections implements SelectionPolicy, PoolListener {
         final Backend backend;
         final BackendHealth health;
         final int order;
+        final int weight;
+        final boolean backup;
         int active;
         long lastPick;
         boolean inTree;
 
-        Entry(Backend backend, BackendHealth health, int order) {
+        Entry(Backend backend, BackendHealth health, int order, int weight, boolean backup) {
             this.backend = backend;
             this.health = health;
             this.order = order;
+            this.weight = weight;
+            this.backup = backup;
         }
     }
 
-    /** Fewest connections first, then least recently picked; list order makes it total. */
+    /**
+     * Backups last; then fewest connections per weight (a.active / a.weight against
+     * b.active / b.weight, cross-multiplied to stay in whole numbers); then least recently
+     * picked; list order makes it total.
+     */
     private static final Comparator<Entry> BY_LOAD = (a, b) -> {
-        if (a.active != b.active) {
-            return Integer.compare(a.active, b.active);
+        if (a.backup != b.backup) {
+            return a.backup ? 1 : -1;
+        }
+        long load = (long) a.active * b.weight - (long) b.active * a.weight;
+        if (load != 0) {
+            return load < 0 ? -1 : 1;
         }
         if (a.lastPick != b.lastPick) {
             return Long.compare(a.lastPick, b.lastPick);
@@ -64,7 +77,8 @@ public final class LeastConnections implements SelectionPolicy, PoolListener {
         this.pool = pool;
         List<Backend> backends = pool.backends();
         for (int i = 0; i < backends.size(); i++) {
-            Entry entry = new Entry(backends.get(i), pool.healthOf(backends.get(i)), i);
+            Backend backend = backends.get(i);
+            Entry entry = new Entry(backend, pool.healthOf(backend), i, pool.weightOf(backend), pool.isBackup(backend));
             entries.put(entry.backend, entry);
         }
         lock.lock();

@@ -4,6 +4,7 @@ import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
 import java.net.InetSocketAddress;
 import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,10 +22,12 @@ public final class Sticky implements SelectionPolicy {
     private final BackendPool pool;
     private final StickyTable sessions;
     private final AtomicLong next = new AtomicLong();
+    private final WeightedTurns turns; // null while every weight is the same
 
     public Sticky(BackendPool pool, StickyTable sessions) {
         this.pool = pool;
         this.sessions = sessions;
+        this.turns = pool.isWeighted() ? new WeightedTurns(pool) : null;
     }
 
     @Override
@@ -34,10 +37,12 @@ public final class Sticky implements SelectionPolicy {
                 || !pool.isSelectable(remembered) && !pool.up().isEmpty())) {
             remembered = null; // drained by an operator, or DOWN while others are UP: place anew
         }
-        // Only new placements advance the rotation, so new clients are spread in turn however
-        // often the known ones come back.
-        long start = remembered == null ? next.getAndIncrement() : next.get();
-        return new Rotation(remembered, pool.selectable(), start);
+        // Only new placements advance the rotation (by weight, when weights differ), so new
+        // clients are spread in turn however often the known ones come back.
+        List<Backend> selectable = pool.selectable();
+        long start = remembered != null ? next.get()
+                : turns == null ? next.getAndIncrement() : turns.next(selectable);
+        return new Rotation(remembered, selectable, start);
     }
 
     @Override

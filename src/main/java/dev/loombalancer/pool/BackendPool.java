@@ -22,6 +22,9 @@ public final class BackendPool {
 
     private final List<Backend> backends;
     private final String logPrefix;
+    private final Map<Backend, Weighting> weighting;
+    private final boolean weighted;
+    private final List<Backend> primaries;
     // One entry per backend, so a connection looks its backend up once for both.
     private final Map<Backend, Entry> entries = new HashMap<>();
     private final boolean tracked;
@@ -32,17 +35,25 @@ public final class BackendPool {
     private final AtomicLong version = new AtomicLong();
     private final StateFilter upList = new StateFilter(this::isSelectable);
     private final StateFilter notDrainingList = new StateFilter(b -> !healthOf(b).isDraining());
+    private final StateFilter primariesUpList = new StateFilter(b -> isSelectableNow(b) && !isBackup(b));
+    private final StateFilter backupsUpList = new StateFilter(b -> isSelectableNow(b) && isBackup(b));
 
     public BackendPool(List<Backend> backends, RiseFall thresholds) {
-        this(backends, thresholds, "");
+        this(backends, thresholds, Map.of(), "");
     }
 
     /**
+     * @param weighting weights and backups, for the backends that have them (the others:
+     *                  {@link Weighting#DEFAULT})
      * @param logPrefix starts every line this pool logs ("service web: "), so that the
      *                  pools of several services can be told apart; "" for none
      */
-    public BackendPool(List<Backend> backends, RiseFall thresholds, String logPrefix) {
+    public BackendPool(List<Backend> backends, RiseFall thresholds, Map<Backend, Weighting> weighting,
+                       String logPrefix) {
         this.logPrefix = logPrefix;
+        this.weighting = Map.copyOf(weighting);
+        this.weighted = backends.stream().map(this::weightOf).distinct().count() > 1;
+        this.primaries = backends.stream().filter(b -> !isBackup(b)).toList();
         if (backends.isEmpty()) {
             throw new IllegalArgumentException("a backend pool needs at least one backend");
         }
@@ -78,21 +89,58 @@ public final class BackendPool {
     }
 
     /**
-     * The backends worth trying: the UP ones or, when none is UP, all of them. Probes may
-     * be stale (a backend restarted a second ago), and trying costs a client less than
-     * being turned away without trying.
+     * The backends worth trying: the UP ones that are not backups; while none of those is
+     * UP, the UP backups; and when nothing is UP, all of them. Probes may be stale (a
+     * backend restarted a second ago), and trying costs a client less than being turned
+     * away without trying.
      */
     public List<Backend> selectable() {
-        List<Backend> up = up();
-        return up.isEmpty() ? notDraining() : up;
+        List<Backend> primaryUp = primariesUp();
+        if (!primaryUp.isEmpty()) {
+            return primaryUp;
+        }
+        List<Backend> backupUp = backupsUpList.get();
+        return !backupUp.isEmpty() ? backupUp : notDraining();
+    }
+
+    /** The UP, not drained backends that are not backups. */
+    public List<Backend> primariesUp() {
+        return primariesUpList.get();
+    }
+
+    /** Every backend that is not a backup, in the order given. */
+    public List<Backend> primaries() {
+        return primaries;
+    }
+
+    /** The backend's weight (1 unless configured). */
+    public int weightOf(Backend backend) {
+        return weighting.getOrDefault(backend, Weighting.DEFAULT).weight();
+    }
+
+    /** Whether the backend gets clients only while no other backend is UP. */
+    public boolean isBackup(Backend backend) {
+        return weighting.getOrDefault(backend, Weighting.DEFAULT).backup();
+    }
+
+    /** Whether the backends' weights differ, so policies must honour them. */
+    public boolean isWeighted() {
+        return weighted;
     }
 
     public boolean isUp(Backend backend) {
         return healthOf(backend).isUp();
     }
 
-    /** UP and not drained: may get new connections. */
+    /**
+     * May get new connections now: UP and not drained, and, for a backup, only while no
+     * other backend is UP.
+     */
     public boolean isSelectable(Backend backend) {
+        return isSelectableNow(backend) && (!isBackup(backend) || primariesUp().isEmpty());
+    }
+
+    private boolean isSelectableNow(Backend backend) {
         return healthOf(backend).isSelectable();
     }
 

@@ -6,10 +6,12 @@ import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.policy.StickyTable;
 import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
+import dev.loombalancer.pool.Weighting;
 import dev.loombalancer.proxy.WhenUnavailable;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -29,6 +31,7 @@ import java.util.Objects;
  * @param queueTimeout    how long a client may wait for a connection slot before it is closed
  * @param drainTimeout    how long a graceful stop lets open connections finish
  * @param admission       which clients are proxied, and how many connections each may hold
+ * @param weighting       weights and backups of the backends that have them (the configuration file's)
  * @param reusePort       bind the listener with SO_REUSEPORT, so a new process can bind it beside the old
  * @param name            the service's name in a configuration file (its log lines and admin
  *                        entries say it); {@value #DEFAULT_NAME} for the command line's one service
@@ -37,7 +40,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                              int backlog, Strategy strategy, ProbeConfig health, StickyTable.Limits sticky,
                              Duration idleTimeout, WhenUnavailable whenUnavailable, int maxConnections,
                              Duration queueTimeout, Duration drainTimeout, AdmissionRules admission,
-                             boolean reusePort, String name) {
+                             Map<Backend, Weighting> weighting, boolean reusePort, String name) {
 
     public static final String DEFAULT_NAME = "default";
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -57,6 +60,12 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         Objects.requireNonNull(whenUnavailable, "whenUnavailable");
         Objects.requireNonNull(admission, "admission");
         Objects.requireNonNull(name, "name");
+        weighting = Map.copyOf(weighting);
+        for (Backend backend : weighting.keySet()) {
+            if (!backends.contains(backend)) {
+                throw new IllegalArgumentException("a weight for " + backend + ", which is not a backend");
+            }
+        }
         backends = List.copyOf(backends);
         if (backends.isEmpty()) {
             throw new IllegalArgumentException("at least one backend is needed");
@@ -90,10 +99,11 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         return name.equals(DEFAULT_NAME) ? "" : "service " + name + ": ";
     }
 
-    /** The same configuration under another service name. */
-    public BalancerConfig withName(String newName) {
+    /** The same configuration as the configuration file's service {@code newName}, with its backends' weighting. */
+    public BalancerConfig asService(String newName, Map<Backend, Weighting> newWeighting) {
         return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
-                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, reusePort, newName);
+                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
+                reusePort, newName);
     }
 
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */
@@ -196,8 +206,8 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
 
         public BalancerConfig build() {
             return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
-                    idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, reusePort,
-                    DEFAULT_NAME);
+                    idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, Map.of(),
+                    reusePort, DEFAULT_NAME);
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
+import dev.loombalancer.pool.Weighting;
 import dev.loombalancer.server.BalancerConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -86,6 +87,8 @@ class ConfigFileTest {
         "a flag not boolean   |   - name: web\\n    listen: 8000\\n    backends: [127.0.0.1:9001]\\n    no-health-check: maybe | 4 | 'no-health-check' is true or false, not 'maybe'",
         "two names alike      |   - name: web\\n    listen: 8000\\n    backends: [127.0.0.1:9001]\\n  - name: web\\n    listen: 8001\\n    backends: [127.0.0.1:9001] | 4 | a second service named 'web' (the first is on line 2)",
         "two listens alike    |   - name: a\\n    listen: 8000\\n    backends: [127.0.0.1:9001]\\n  - name: b\\n    listen: 8000\\n    backends: [127.0.0.1:9001] | 4 | service 'b' listens on 0.0.0.0:8000, as service 'a' does",
+        "a weight too large   |   - name: web\\n    listen: 8000\\n    backends:\\n      - address: 127.0.0.1:9001\\n        weight: 300 | 5 | 'weight' is a whole number from 1 to 256, not '300'",
+        "backup not boolean   |   - name: web\\n    listen: 8000\\n    backends:\\n      - address: 127.0.0.1:9001\\n        backup: yes please | 5 | 'backup' is true or false",
         "an unknown backend key |   - name: web\\n    listen: 8000\\n    backends:\\n      - adress: 127.0.0.1:9001 | 4 | unknown key 'adress' in a backend",
     })
     void mistakesAreOneLineWithFileAndLine(String what, String services, int line, String says) throws Exception {
@@ -132,11 +135,35 @@ class ConfigFileTest {
                 err.toString());
     }
 
+    /** A backend map may carry a weight and a backup flag; a range's backends share them. */
+    @Test
+    void backendsCarryWeightsAndBackups() throws Exception {
+        ConfigFile.Contents contents = ConfigFile.read(write("""
+                services:
+                  - name: web
+                    listen: 127.0.0.1:8000
+                    strategy: round-robin
+                    backends:
+                      - 127.0.0.1:9001
+                      - address: 127.0.0.1:9002
+                        weight: 3
+                      - address: 127.0.0.1:9003-9004
+                        backup: true
+                """));
+        BalancerConfig web = contents.services().get(0).config();
+        assertEquals(4, web.backends().size());
+        Backend second = new Backend(new InetSocketAddress("127.0.0.1", 9002));
+        assertEquals(new Weighting(3, false), web.weighting().get(second));
+        assertEquals(new Weighting(1, true), web.weighting().get(new Backend(new InetSocketAddress("127.0.0.1", 9004))));
+        assertEquals(null, web.weighting().get(new Backend(new InetSocketAddress("127.0.0.1", 9001))), "the default");
+    }
+
     /** The example the README points to is a valid file. */
     @Test
     void theShippedExampleIsValid() throws Exception {
         ConfigFile.Contents contents = ConfigFile.read(Path.of("examples/loom.yaml"));
         assertEquals(List.of("web", "postgres"), contents.services().stream().map(ConfigFile.Service::name).toList());
         assertEquals(null, contents.services().get(1).config().idleTimeout(), "idle-timeout: off");
+        assertEquals(2, contents.services().get(0).config().weighting().size(), "a weight and a backup");
     }
 }

@@ -6,11 +6,15 @@ import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
 import dev.loombalancer.pool.ConnectionCounter.Lease;
+import dev.loombalancer.pool.RiseFall;
+import dev.loombalancer.pool.Weighting;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -34,6 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Clients come from 4,096 distinct addresses in turn, so sticky and consistent-hash
  * see a realistic mix of known clients rather than one hot entry. With {@code down} at
  * 0.9, nine in ten backends are DOWN: the worst case for re-hashing and the UP list.
+ * With {@code weighted}, the backends have weights 1 to 4 in turn.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -54,6 +59,10 @@ public class SelectionBenchmark {
     @Param({"0", "0.9"})
     public double down;
 
+    /** Whether the backends have weights 1 to 4 in turn, or all the same. */
+    @Param({"false", "true"})
+    public boolean weighted;
+
     private BackendPool pool;
     private SelectionPolicy policy;
     private InetSocketAddress[] clients;
@@ -66,7 +75,13 @@ public class SelectionBenchmark {
             byte[] ip = {10, 0, (byte) (i >>> 8), (byte) i};
             list.add(new Backend(new InetSocketAddress(InetAddress.getByAddress(ip), 8000)));
         }
-        pool = new BackendPool(list, new BackendPool.Health(true, 2, 3));
+        Map<Backend, Weighting> weighting = new HashMap<>();
+        if (weighted) {
+            for (int i = 0; i < backends; i++) {
+                weighting.put(list.get(i), new Weighting(1 + i % 4, false)); // weights 1, 2, 3, 4, 1, …
+            }
+        }
+        pool = new BackendPool(list, new RiseFall(true, 2, 3), weighting, "");
         Strategy chosen = Strategy.valueOf(strategy.toUpperCase().replace('-', '_'));
         policy = chosen.create(pool, StickyTable.Limits.DEFAULT);
         // Take every tenth-but-one backend DOWN (never all of them, as in real pools).

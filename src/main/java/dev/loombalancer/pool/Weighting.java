@@ -1,0 +1,18 @@
+package dev.loombalancer.pool;
+
+/**
+ * A backend's share of new clients: its weight, relative to the others' (HAProxy's
+ * {@code weight}, 1 to 256), and whether it is a backup, which gets clients only while
+ * no other backend is UP (HAProxy's {@code backup}).
+ */
+public record Weighting(int weight, boolean backup) {
+
+    public static final int MAX_WEIGHT = 256;
+    public static final Weighting DEFAULT = new Weighting(1, false);
+
+    public Weighting {
+        if (weight < 1 || weight > MAX_WEIGHT) {
+            throw new IllegalArgumentException("weight must be 1-" + MAX_WEIGHT + ", not " + weight);
+        }
+    }
+}
