@@ -163,6 +163,12 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "(HAProxy's timeout queue; default: ${DEFAULT-VALUE}).")
     Duration queueTimeout;
 
+    @Option(names = "--slow-start", paramLabel = "DURATION", defaultValue = "off", converter = Durations.class,
+            description = "A backend that comes back UP ramps from a sixteenth of its weight to all of it over this "
+                    + "long (HAProxy's slowstart; round-robin, least-connections and sticky placement); off or 0 "
+                    + "for at once (default: ${DEFAULT-VALUE}).")
+    Duration slowStart;
+
     @Option(names = "--when-unavailable", paramLabel = "ACTION", defaultValue = "close",
             converter = Choices.Unavailable.class, completionCandidates = Choices.Unavailable.class,
             description = "What a client gets when no backend can be reached: ${COMPLETION-CANDIDATES}; "
@@ -257,6 +263,7 @@ public final class BalancerCommand implements Callable<Integer> {
                     .maxConnections(maxConnections)
                     .queueTimeout(queueTimeout)
                     .reusePort(reusePort)
+                    .slowStart(slowStart)
                     .drainTimeout(drainTimeout)
                     .admission(new AdmissionRules(allow, maxConnectionsPerClient))
                     .build();

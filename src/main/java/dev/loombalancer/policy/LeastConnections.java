@@ -33,31 +33,30 @@ public final class LeastConnections implements SelectionPolicy, PoolListener {
         final Backend backend;
         final BackendHealth health;
         final int order;
-        final int weight;
         final boolean backup;
+        int share; // the weight now (BackendPool.shareOf), read when the entry is placed
         int active;
         long lastPick;
         boolean inTree;
 
-        Entry(Backend backend, BackendHealth health, int order, int weight, boolean backup) {
+        Entry(Backend backend, BackendHealth health, int order, boolean backup) {
             this.backend = backend;
             this.health = health;
             this.order = order;
-            this.weight = weight;
             this.backup = backup;
         }
     }
 
     /**
-     * Backups last; then fewest connections per weight (a.active / a.weight against
-     * b.active / b.weight, cross-multiplied to stay in whole numbers); then least recently
+     * Backups last; then fewest connections per weight (a.active / a.share against
+     * b.active / b.share, cross-multiplied to stay in whole numbers); then least recently
      * picked; list order makes it total.
      */
     private static final Comparator<Entry> BY_LOAD = (a, b) -> {
         if (a.backup != b.backup) {
             return a.backup ? 1 : -1;
         }
-        long load = (long) a.active * b.weight - (long) b.active * a.weight;
+        long load = (long) a.active * b.share - (long) b.active * a.share;
         if (load != 0) {
             return load < 0 ? -1 : 1;
         }
@@ -72,13 +71,14 @@ public final class LeastConnections implements SelectionPolicy, PoolListener {
     private final TreeSet<Entry> byLoad = new TreeSet<>(BY_LOAD);
     private final Map<Backend, Entry> entries = new HashMap<>();
     private long picks;
+    private volatile long rampReadNanos; // when the shares of ramping backends were last re-read
 
     public LeastConnections(BackendPool pool) {
         this.pool = pool;
         List<Backend> backends = pool.backends();
         for (int i = 0; i < backends.size(); i++) {
             Backend backend = backends.get(i);
-            Entry entry = new Entry(backend, pool.healthOf(backend), i, pool.weightOf(backend), pool.isBackup(backend));
+            Entry entry = new Entry(backend, pool.healthOf(backend), i, pool.isBackup(backend));
             entries.put(entry.backend, entry);
         }
         lock.lock();
@@ -92,6 +92,7 @@ public final class LeastConnections implements SelectionPolicy, PoolListener {
 
     @Override
     public Iterator<Backend> candidates(InetSocketAddress client) {
+        refreshRamping();
         Backend chosen;
         long pick;
         lock.lock();
@@ -148,9 +149,29 @@ public final class LeastConnections implements SelectionPolicy, PoolListener {
         }
     }
 
-    /** Puts an entry that is out of the tree back in with a fresh count, if its backend is UP. */
+    /**
+     * Slow start: a backend ramping up after coming back has a share that grows with time,
+     * so once per tick its entry is placed again with its share now. Nothing to do, one
+     * volatile read, unless a backend is ramping.
+     */
+    private void refreshRamping() {
+        if (pool.ramping().isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - rampReadNanos < pool.rampTickNanos()) {
+            return;
+        }
+        rampReadNanos = now;
+        for (Backend backend : List.copyOf(pool.ramping())) {
+            update(backend);
+        }
+    }
+
+    /** Puts an entry that is out of the tree back in with a fresh count and share, if its backend is UP. */
     private void place(Entry entry) {
         entry.active = pool.connections().active(entry.backend);
+        entry.share = pool.shareOf(entry.backend, System.nanoTime());
         if (entry.health.isSelectable()) {
             byLoad.add(entry);
             entry.inTree = true;

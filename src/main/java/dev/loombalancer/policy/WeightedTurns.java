@@ -2,7 +2,6 @@ package dev.loombalancer.policy;
 
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
-import dev.loombalancer.pool.Weighting;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.locks.ReentrantLock;
@@ -17,25 +16,26 @@ import java.util.concurrent.locks.ReentrantLock;
  * 1/weight apart, starting half a stride in; the next turn is the earliest, kept in a
  * priority queue: O(log n) per connection, which is what 10,000 backends need. The queue
  * is rebuilt, O(n log n), whenever the list of selectable backends changes, so a backend
- * that comes back starts level with the others instead of owing them turns.
+ * that comes back starts level with the others instead of owing them turns, and, while
+ * one ramps up after coming back (slow start), once per tick with its grown share.
  *
  * <p>Picks come from the accept thread; the lock is uncontended and held for in-memory
  * work only.
  */
 final class WeightedTurns {
 
-    /** Virtual time for one turn of a weight-1 backend: a multiple of every weight's stride, nearly. */
-    private static final long UNIT = 1L << 24;
+    /** Virtual time for one turn of a share of 1 (1/16 of weight 1). */
+    private static final long UNIT = 1L << 28;
 
     private static final class Turn {
         final int index;
         final long stride;
         long due;
 
-        Turn(int index, int weight) {
+        Turn(int index, int share, long start) {
             this.index = index;
-            this.stride = UNIT / weight;
-            this.due = stride / 2;
+            this.stride = UNIT / share;
+            this.due = start + stride / 2;
         }
     }
 
@@ -44,6 +44,9 @@ final class WeightedTurns {
     private final PriorityQueue<Turn> queue = new PriorityQueue<>((a, b) ->
             a.due != b.due ? Long.compare(a.due, b.due) : Integer.compare(a.index, b.index));
     private List<Backend> builtFor;
+    private long builtAtNanos;
+    private boolean builtWhileRamping; // then one more rebuild is due, after the ramp has ended
+    private long now; // virtual time of the last turn given, where a rebuilt queue starts
 
     WeightedTurns(BackendPool pool) {
         this.pool = pool;
@@ -53,10 +56,14 @@ final class WeightedTurns {
     int next(List<Backend> selectable) {
         lock.lock();
         try {
-            if (selectable != builtFor) { // the pool hands out a new list whenever the set changes
+            // The pool hands out a new list whenever the set changes; while a backend ramps up
+            // after coming back (slow start), its share grows, so the queue is rebuilt each tick.
+            if (selectable != builtFor || (builtWhileRamping || !pool.ramping().isEmpty())
+                    && System.nanoTime() - builtAtNanos >= pool.rampTickNanos()) {
                 rebuild(selectable);
             }
             Turn turn = queue.poll();
+            now = turn.due;
             turn.due += turn.stride;
             queue.add(turn);
             return turn.index;
@@ -67,9 +74,12 @@ final class WeightedTurns {
 
     private void rebuild(List<Backend> selectable) {
         queue.clear();
+        long nowNanos = System.nanoTime();
         for (int i = 0; i < selectable.size(); i++) {
-            queue.add(new Turn(i, Math.min(Weighting.MAX_WEIGHT, pool.weightOf(selectable.get(i)))));
+            queue.add(new Turn(i, pool.shareOf(selectable.get(i), nowNanos), now));
         }
         builtFor = selectable;
+        builtAtNanos = nowNanos;
+        builtWhileRamping = !pool.ramping().isEmpty();
     }
 }

@@ -1,9 +1,12 @@
 package dev.loombalancer.pool;
 
 import dev.loombalancer.pool.BackendHealth.Transition;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,6 +26,9 @@ public final class BackendPool {
     private final List<Backend> backends;
     private final String logPrefix;
     private final Map<Backend, Weighting> weighting;
+    private final long slowStartNanos;
+    // Backends ramping up after coming back UP, with when they came back.
+    private final Map<Backend, Long> ramping = new ConcurrentHashMap<>();
     private final boolean weighted;
     private final List<Backend> primaries;
     // One entry per backend, so a connection looks its backend up once for both.
@@ -39,18 +45,21 @@ public final class BackendPool {
     private final StateFilter backupsUpList = new StateFilter(b -> isSelectableNow(b) && isBackup(b));
 
     public BackendPool(List<Backend> backends, RiseFall thresholds) {
-        this(backends, thresholds, Map.of(), "");
+        this(backends, thresholds, Map.of(), null, "");
     }
 
     /**
      * @param weighting weights and backups, for the backends that have them (the others:
      *                  {@link Weighting#DEFAULT})
+     * @param slowStart how long a backend that comes back UP takes to ramp up to its full
+     *                  weight (HAProxy's {@code slowstart}); null for at once
      * @param logPrefix starts every line this pool logs ("service web: "), so that the
      *                  pools of several services can be told apart; "" for none
      */
     public BackendPool(List<Backend> backends, RiseFall thresholds, Map<Backend, Weighting> weighting,
-                       String logPrefix) {
+                       Duration slowStart, String logPrefix) {
         this.logPrefix = logPrefix;
+        this.slowStartNanos = slowStart == null || slowStart.isZero() ? 0 : slowStart.toNanos();
         this.weighting = Map.copyOf(weighting);
         this.weighted = backends.stream().map(this::weightOf).distinct().count() > 1;
         this.primaries = backends.stream().filter(b -> !isBackup(b)).toList();
@@ -123,9 +132,41 @@ public final class BackendPool {
         return weighting.getOrDefault(backend, Weighting.DEFAULT).backup();
     }
 
-    /** Whether the backends' weights differ, so policies must honour them. */
+    /** Whether the backends' weights differ, or may while one ramps up: policies must honour them. */
     public boolean isWeighted() {
-        return weighted;
+        return weighted || slowStartNanos > 0;
+    }
+
+    /** Units of {@link #shareOf} per unit of weight: a ramping backend's share grows in steps this fine. */
+    public static final int SHARE_STEPS = 16;
+
+    /**
+     * The backend's weight now, in 1/{@value #SHARE_STEPS} steps: its weight × 16, or, while
+     * it ramps up after coming back UP, that much times the part of the slow start that has
+     * passed (at least one step).
+     */
+    public int shareOf(Backend backend, long nowNanos) {
+        int full = weightOf(backend) * SHARE_STEPS;
+        Long since = ramping.get(backend);
+        if (since == null) {
+            return full;
+        }
+        long elapsed = nowNanos - since;
+        if (elapsed >= slowStartNanos) {
+            ramping.remove(backend, since);
+            return full;
+        }
+        return (int) Math.max(1, full * elapsed / slowStartNanos);
+    }
+
+    /** The backends ramping up now (usually none); each one's share grows with time. */
+    public Set<Backend> ramping() {
+        return ramping.keySet();
+    }
+
+    /** How often policies should re-read ramping backends' shares: a sixteenth of the slow start. */
+    public long rampTickNanos() {
+        return slowStartNanos / SHARE_STEPS;
     }
 
     public boolean isUp(Backend backend) {
@@ -267,6 +308,11 @@ public final class BackendPool {
     private void changed(Backend backend, Transition transition) {
         if (transition == null) {
             return;
+        }
+        if (slowStartNanos > 0 && transition.after().up() && transition.before().checked()) {
+            ramping.put(backend, System.nanoTime()); // back from DOWN: ramp up (not at start)
+        } else if (!transition.after().up()) {
+            ramping.remove(backend);
         }
         version.incrementAndGet();
         int up = transition.after().up() ? upCount.incrementAndGet() : upCount.decrementAndGet();

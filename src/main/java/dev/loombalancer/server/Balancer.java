@@ -64,7 +64,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
         this.config = config;
         this.pool = new BackendPool(config.backends(),
                 new RiseFall(config.health().enabled(), config.health().rise(), config.health().fall()),
-                config.weighting(), config.logPrefix());
+                config.weighting(), config.slowStart(), config.logPrefix());
         this.policy = config.strategy().create(pool, config.sticky());
         this.proxyContext = new ProxyContext(new BackendConnector(pool, config.connectTimeout(), config.retries(),
                 config.whenUnavailable().action()),

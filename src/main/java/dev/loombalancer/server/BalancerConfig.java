@@ -32,6 +32,7 @@ import java.util.Objects;
  * @param drainTimeout    how long a graceful stop lets open connections finish
  * @param admission       which clients are proxied, and how many connections each may hold
  * @param weighting       weights and backups of the backends that have them (the configuration file's)
+ * @param slowStart       how long a backend that comes back UP ramps up to its full weight; null: at once
  * @param reusePort       bind the listener with SO_REUSEPORT, so a new process can bind it beside the old
  * @param name            the service's name in a configuration file (its log lines and admin
  *                        entries say it); {@value #DEFAULT_NAME} for the command line's one service
@@ -40,7 +41,8 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                              int backlog, Strategy strategy, ProbeConfig health, StickyTable.Limits sticky,
                              Duration idleTimeout, WhenUnavailable whenUnavailable, int maxConnections,
                              Duration queueTimeout, Duration drainTimeout, AdmissionRules admission,
-                             Map<Backend, Weighting> weighting, boolean reusePort, String name) {
+                             Map<Backend, Weighting> weighting, Duration slowStart, boolean reusePort,
+                             String name) {
 
     public static final String DEFAULT_NAME = "default";
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -61,6 +63,9 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         Objects.requireNonNull(admission, "admission");
         Objects.requireNonNull(name, "name");
         weighting = Map.copyOf(weighting);
+        if (slowStart != null && (slowStart.isNegative() || slowStart.isZero())) {
+            slowStart = null; // zero means off, as on the command line
+        }
         for (Backend backend : weighting.keySet()) {
             if (!backends.contains(backend)) {
                 throw new IllegalArgumentException("a weight for " + backend + ", which is not a backend");
@@ -103,7 +108,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
     public BalancerConfig asService(String newName, Map<Backend, Weighting> newWeighting) {
         return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
-                reusePort, newName);
+                slowStart, reusePort, newName);
     }
 
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */
@@ -131,6 +136,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         private int maxConnections;
         private Duration queueTimeout = DEFAULT_QUEUE_TIMEOUT;
         private boolean reusePort;
+        private Duration slowStart;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private AdmissionRules admission = AdmissionRules.OPEN;
 
@@ -179,6 +185,11 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             return this;
         }
 
+        public Builder slowStart(Duration value) {
+            slowStart = value;
+            return this;
+        }
+
         public Builder reusePort(boolean value) {
             reusePort = value;
             return this;
@@ -207,7 +218,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         public BalancerConfig build() {
             return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                     idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, Map.of(),
-                    reusePort, DEFAULT_NAME);
+                    slowStart, reusePort, DEFAULT_NAME);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.loombalancer.policy;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,7 @@ import dev.loombalancer.pool.BackendPool;
 import dev.loombalancer.pool.ConnectionCounter.Lease;
 import dev.loombalancer.pool.RiseFall;
 import dev.loombalancer.pool.Weighting;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,7 +22,7 @@ class WeightsTest {
     private static final int CLIENTS = 12_000;
 
     private static BackendPool pool(List<Backend> backends, Map<Backend, Weighting> weighting) {
-        return new BackendPool(backends, new RiseFall(true, 2, 3), weighting, "");
+        return new BackendPool(backends, new RiseFall(true, 2, 3), weighting, null, "");
     }
 
     /** Backends 9001:3, 9002:1 (and any further ones weight 1). */
@@ -126,5 +128,45 @@ class WeightsTest {
             pool.succeeded(backends.get(0), "ok");
             assertEquals(Map.of(9001, 300), firstChoices(policy, 300), strategy + ": back to the primary that is UP");
         }
+    }
+
+    /**
+     * Slow start: a backend back from DOWN gets a sliver of new clients at first and its
+     * full share once the slow start has passed (round-robin and least-connections).
+     */
+    @Test
+    void aRecoveredBackendRampsUp() {
+        for (Strategy strategy : List.of(Strategy.ROUND_ROBIN, Strategy.LEAST_CONNECTIONS)) {
+            List<Backend> backends = Pools.backends(2);
+            BackendPool pool = new BackendPool(backends, new RiseFall(true, 2, 3), Map.of(), Duration.ofSeconds(1), "");
+            SelectionPolicy policy = strategy.create(pool, StickyTable.Limits.DEFAULT);
+            Backend recovered = backends.get(1);
+            pool.succeeded(recovered, "ok"); // a first check that passes: UP, and nothing to ramp from
+            pool.failed(recovered, "refused");
+            pool.failed(recovered, "refused");
+            pool.failed(recovered, "refused");
+            pool.succeeded(recovered, "ok");
+            pool.succeeded(recovered, "ok"); // back UP: ramping now
+            assertTrue(pool.ramping().contains(recovered), strategy + ": ramping");
+
+            int early = count(policy, pool, recovered, 160);
+            assertTrue(early <= 24, strategy + ": " + early + " of 160 right after coming back");
+            await().atMost(Duration.ofSeconds(5)).until(() -> pool.shareOf(recovered, System.nanoTime()) == 16);
+            int late = count(policy, pool, recovered, 160);
+            assertTrue(late >= 70 && late <= 90, strategy + ": " + late + " of 160 once the slow start has passed");
+        }
+    }
+
+    /** How many of {@code clients} new connections (each kept open, then all closed) went to {@code backend}. */
+    private static int count(SelectionPolicy policy, BackendPool pool, Backend backend, int clients) {
+        List<Lease> held = new ArrayList<>();
+        int hits = 0;
+        for (int i = 0; i < clients; i++) {
+            Backend chosen = policy.candidates(Pools.client(i)).next();
+            hits += chosen.equals(backend) ? 1 : 0;
+            held.add(pool.connections().open(chosen));
+        }
+        held.forEach(Lease::close);
+        return hits;
     }
 }

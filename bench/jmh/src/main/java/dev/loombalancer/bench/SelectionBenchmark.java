@@ -81,7 +81,7 @@ public class SelectionBenchmark {
                 weighting.put(list.get(i), new Weighting(1 + i % 4, false)); // weights 1, 2, 3, 4, 1, …
             }
         }
-        pool = new BackendPool(list, new RiseFall(true, 2, 3), weighting, "");
+        pool = new BackendPool(list, new RiseFall(true, 2, 3), weighting, null, "");
         Strategy chosen = Strategy.valueOf(strategy.toUpperCase().replace('-', '_'));
         policy = chosen.create(pool, StickyTable.Limits.DEFAULT);
         // Take every tenth-but-one backend DOWN (never all of them, as in real pools).
