@@ -306,6 +306,8 @@ class JarIT {
                 assertTrue(metrics.contains("loom_connections_total{service=\"web\"} 1.0")
                         && metrics.contains("loom_connections_total{service=\"db\"} 1.0"), metrics);
                 assertTrue(balancer.admin("/healthz").startsWith("ok: web: 1 of 1 backends UP; db: 1 of 1"));
+                await().atMost(Duration.ofSeconds(10)).until(() -> balancer.err().contains("access service=web client=")
+                        && balancer.err().contains("access service=db client="));
 
                 balancer.process().destroy();
                 assertTrue(balancer.process().waitFor(30, TimeUnit.SECONDS), "stopped after SIGTERM");

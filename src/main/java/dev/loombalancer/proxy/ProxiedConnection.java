@@ -101,7 +101,7 @@ public final class ProxiedConnection implements Runnable {
             stats.addBytes(bytesToBackend, bytesToClient);
         }
         if (ACCESS.isInfoEnabled()) { // when the access log is routed away, build nothing
-            ACCESS.info("access client={} backend={} up={} down={} ms={} end=\"{}\"", client(),
+            ACCESS.info("access {}client={} backend={} up={} down={} ms={} end=\"{}\"", context.accessPrefix(), client(),
                     backend == null ? "-" : backend,
                     bytesToBackend, bytesToClient, (System.nanoTime() - started) / 1_000_000, end);
         }

@@ -10,7 +10,13 @@ import java.util.concurrent.ThreadFactory;
  * @param policy           told where each client got connected (sticky sessions remember it)
  * @param pipeThreads      makes the two pipe threads of each connection
  * @param whenUnavailable  what a client gets when no backend answers
+ * @param service          the service's name for the access log, or null for the command line's one service
  */
 public record ProxyContext(BackendConnector connector, SelectionPolicy policy, ThreadFactory pipeThreads,
-                           WhenUnavailable whenUnavailable) {
+                           WhenUnavailable whenUnavailable, String service) {
+
+    /** "service=web " before an access line's fields, or "" for the command line's one service. */
+    String accessPrefix() {
+        return service == null ? "" : "service=" + service + " ";
+    }
 }

@@ -68,7 +68,8 @@ public final class Balancer implements BalancerView, AutoCloseable {
         this.policy = config.strategy().create(pool, config.sticky());
         this.proxyContext = new ProxyContext(new BackendConnector(pool, config.connectTimeout(), config.retries(),
                 config.whenUnavailable().action()),
-                policy, pipeThreads, config.whenUnavailable());
+                policy, pipeThreads, config.whenUnavailable(),
+                config.name().equals(BalancerConfig.DEFAULT_NAME) ? null : config.name());
         this.prober = config.health().enabled() ? new HealthProber(pool, config.health()) : null;
         this.limit = ConnectionLimit.forFiles(config.maxConnections(), OpenFileLimit.current(),
                 prober == null ? 0 : Math.min(pool.size(), HealthProber.MAX_IN_FLIGHT), config.backlog());
