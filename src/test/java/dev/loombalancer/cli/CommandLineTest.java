@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.loombalancer.net.Listeners;
 import dev.loombalancer.admission.AdmissionRules;
 import dev.loombalancer.admission.Cidr;
 import dev.loombalancer.health.ProbeConfig;
+import dev.loombalancer.net.Listeners;
 import dev.loombalancer.policy.StickyTable;
 import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
