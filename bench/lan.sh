@@ -99,7 +99,7 @@ ask() {
 # The backend that answered: "B2" for "Hello from B2: …".
 backend_of() { ask "$1" | sed -n 's/^Hello from \(B[0-9]*\):.*/\1/p'; }
 status() { ip netns exec "$NS_LB" curl -s -m 2 http://127.0.0.1:8081/status || true; }
-backends_up() { status | sed -n 's/.*"backendsUp" : \([0-9]*\).*/\1/p'; }
+backends_up() { status | sed -n 's/.*"backendsUp" : \([0-9]*\).*/\1/p' | head -1; } # the top level's (each service repeats it)
 now_ms() { date +%s%3N; }
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...: until COMMAND succeeds
     local deadline=$(( $(date +%s) + $1 )) what=$2; shift 2

@@ -13,6 +13,9 @@
 #    closes are reset by Linux unless net.ipv4.tcp_migrate_req=1 (Linux 5.14+) moves
 #    them to the other listener; both settings are run, and the figures say what each did.
 #
+# 3. For contrast, a plain restart (stop, then start): it refuses the clients that come
+#    while no process listens; its figures are reported, not checked.
+#
 # Everything runs inside one network namespace this script creates (its own loopback),
 # removed on exit. Each client connection is a checked exchange with the demo backend
 # (bench/lib/restart_client.py, a few hundred a second for a bounded time). Fails if the
@@ -141,4 +144,18 @@ for migrate in 1 0; do
     kill -TERM "$NEW"
     wait "$NEW" || fail "the new process did not exit 0"
 done
+# 3. For contrast, what both avoid: a plain restart, stop and then start on the same port.
+ip netns exec "$NS" "${LB[@]}" --listen 127.0.0.1:8003 2>"$LOG/old-plain.log" &
+OLD=$!
+await_text 30 "listening on" "$LOG/old-plain.log"
+start_clients 8003
+sleep 2
+kill -TERM "$OLD"
+wait "$OLD" || fail "the old process did not exit 0"
+ip netns exec "$NS" "${LB[@]}" --listen 127.0.0.1:8003 2>"$LOG/new-plain.log" &
+NEW=$!
+await_text 30 "listening on" "$LOG/new-plain.log"
+record "restart, plain (stop, then start)" "the old process drained and exited, then a new one started" report
+kill -TERM "$NEW"
+wait "$NEW" || fail "the new process did not exit 0"
 echo "restart: passed"
