@@ -74,6 +74,11 @@ public final class HealthProber implements AutoCloseable {
         return rounds.get();
     }
 
+    /** Who is told about each probe, or null: passed on to the prober that replaces this one. */
+    public ProbeObserver observer() {
+        return observer;
+    }
+
     /** Sets who is told about each probe (one observer; metrics). */
     public void observe(ProbeObserver observer) {
         this.observer = observer;

@@ -33,6 +33,9 @@ public final class Sticky implements SelectionPolicy {
     @Override
     public Iterator<Backend> candidates(InetSocketAddress client) {
         Backend remembered = sessions.get(client.getAddress());
+        if (remembered != null && !pool.contains(remembered)) {
+            remembered = null; // removed by a reload: place anew
+        }
         if (remembered != null && (pool.healthOf(remembered).isDraining()
                 || !pool.isSelectable(remembered) && !pool.up().isEmpty())) {
             remembered = null; // drained by an operator, or DOWN while others are UP: place anew
@@ -53,5 +56,10 @@ public final class Sticky implements SelectionPolicy {
     @Override
     public String name() {
         return Strategy.STICKY.toString();
+    }
+
+    /** The table of known clients, which a reload's successor policy keeps. */
+    StickyTable sessions() {
+        return sessions;
     }
 }

@@ -12,10 +12,18 @@ public enum Strategy {
 
     /** Makes this policy for {@code pool}; only sticky uses {@code sessions}. */
     public SelectionPolicy create(BackendPool pool, StickyTable.Limits sessions) {
+        return create(pool, sessions, null);
+    }
+
+    /**
+     * Makes this policy for a pool that replaces {@code previous}'s (a reload): a sticky
+     * policy keeps the previous one's table, so known clients stay where they are.
+     */
+    public SelectionPolicy create(BackendPool pool, StickyTable.Limits sessions, SelectionPolicy previous) {
         return switch (this) {
             case ROUND_ROBIN -> new RoundRobin(pool);
             case LEAST_CONNECTIONS -> new LeastConnections(pool);
-            case STICKY -> new Sticky(pool, new StickyTable(sessions));
+            case STICKY -> new Sticky(pool, previous instanceof Sticky sticky ? sticky.sessions() : new StickyTable(sessions));
             case CONSISTENT_HASH -> new ConsistentHash(pool);
         };
     }

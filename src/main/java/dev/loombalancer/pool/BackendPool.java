@@ -36,7 +36,8 @@ public final class BackendPool {
     private final boolean tracked;
     private final ConnectionCounter connections;
     private final List<PoolListener> listeners = new CopyOnWriteArrayList<>();
-    private final AtomicInteger upCount;
+    private final RiseFall thresholds;
+    private volatile BackendPool successor; // set once a reload has replaced this pool
     // Bumped after every state change; the cached UP list remembers the version it saw.
     private final AtomicLong version = new AtomicLong();
     private final StateFilter upList = new StateFilter(this::isSelectable);
@@ -58,6 +59,26 @@ public final class BackendPool {
      */
     public BackendPool(List<Backend> backends, RiseFall thresholds, Map<Backend, Weighting> weighting,
                        Duration slowStart, String logPrefix) {
+        this(backends, thresholds, weighting, slowStart, logPrefix, null);
+    }
+
+    /**
+     * The pool that replaces this one when the backends change while running (a reload):
+     * each backend kept shares this pool's health, stats and connection count, so it keeps
+     * its state, its open connections and its counters; new backends start as at start-up.
+     * Changes this pool still sees (a connection begun before the change fails, say) are
+     * passed on to the successor.
+     */
+    public BackendPool successor(List<Backend> newBackends, Map<Backend, Weighting> newWeighting) {
+        BackendPool next = new BackendPool(newBackends, thresholds, newWeighting,
+                slowStartNanos == 0 ? null : Duration.ofNanos(slowStartNanos), logPrefix, this);
+        successor = next;
+        return next;
+    }
+
+    private BackendPool(List<Backend> backends, RiseFall thresholds, Map<Backend, Weighting> weighting,
+                        Duration slowStart, String logPrefix, BackendPool previous) {
+        this.thresholds = thresholds;
         this.logPrefix = logPrefix;
         this.slowStartNanos = slowStart == null || slowStart.isZero() ? 0 : slowStart.toNanos();
         this.weighting = Map.copyOf(weighting);
@@ -67,15 +88,21 @@ public final class BackendPool {
             throw new IllegalArgumentException("a backend pool needs at least one backend");
         }
         for (Backend backend : backends) {
-            Entry entry = new Entry(new BackendHealth(thresholds.rise(), thresholds.fall()), new BackendStats());
+            Entry kept = previous == null ? null : previous.entries.get(backend);
+            Entry entry = kept != null ? kept
+                    : new Entry(new BackendHealth(thresholds.rise(), thresholds.fall()), new BackendStats());
             if (entries.put(backend, entry) != null) {
                 throw new IllegalArgumentException("backend " + backend + " is listed twice");
             }
         }
         this.backends = List.copyOf(backends);
         this.tracked = thresholds.tracked();
-        this.connections = new ConnectionCounter(this.backends, this::loadChanged);
-        this.upCount = new AtomicInteger(this.backends.size());
+        if (previous == null) {
+            this.connections = new ConnectionCounter(this.backends, this::loadChanged);
+        } else {
+            this.connections = previous.connections;
+            this.connections.handOver(this.backends, this::loadChanged);
+        }
     }
 
     /** A pool whose backends are always UP (no health checking). */
@@ -196,6 +223,7 @@ public final class BackendPool {
         }
         state.setDraining(draining);
         version.incrementAndGet();
+        passOn(backend);
         Logger.info("{}backend {} {} by the admin API", logPrefix, backend, draining ? "DRAINING" : "enabled again");
         for (PoolListener listener : listeners) {
             listener.stateChanged(backend);
@@ -315,11 +343,28 @@ public final class BackendPool {
             ramping.remove(backend);
         }
         version.incrementAndGet();
-        int up = transition.after().up() ? upCount.incrementAndGet() : upCount.decrementAndGet();
-        log(backend, transition, up);
+        log(backend, transition, up().size());
         for (PoolListener listener : listeners) {
             listener.stateChanged(backend);
         }
+        passOn(backend);
+    }
+
+    /** A kept backend's shared state changed through this replaced pool: the successor must see it too. */
+    private void passOn(Backend backend) {
+        BackendPool next = successor;
+        if (next != null && next.entries.get(backend) == entries.get(backend)) {
+            next.version.incrementAndGet();
+            for (PoolListener listener : next.listeners) {
+                listener.stateChanged(backend);
+            }
+            next.passOn(backend);
+        }
+    }
+
+    /** Whether {@code backend} is one of this pool's. */
+    public boolean contains(Backend backend) {
+        return entries.containsKey(backend);
     }
 
     private void loadChanged(Backend backend) {

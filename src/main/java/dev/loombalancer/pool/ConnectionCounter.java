@@ -18,7 +18,8 @@ import java.util.function.Consumer;
 public final class ConnectionCounter {
 
     private final Map<Backend, AtomicInteger> active = new ConcurrentHashMap<>();
-    private final Consumer<Backend> onChange;
+    // Whom to tell: the newest pool, once a pool has a successor that shares this counter.
+    private volatile Consumer<Backend> onChange;
 
     /** @param onChange told after every change of a backend's count, on the changing thread */
     public ConnectionCounter(Collection<Backend> backends, Consumer<Backend> onChange) {
@@ -26,6 +27,18 @@ public final class ConnectionCounter {
             active.put(backend, new AtomicInteger());
         }
         this.onChange = onChange;
+    }
+
+    /**
+     * Shares this counter with a successor pool: its new backends are counted from zero,
+     * and changes go to {@code newOnChange}. Leases already out keep counting into the
+     * same counters, so a backend kept across a change keeps its exact count.
+     */
+    void handOver(Collection<Backend> backends, Consumer<Backend> newOnChange) {
+        for (Backend backend : backends) {
+            active.putIfAbsent(backend, new AtomicInteger());
+        }
+        onChange = newOnChange;
     }
 
     /** Counts one more connection to {@code backend} until the returned lease is closed. */

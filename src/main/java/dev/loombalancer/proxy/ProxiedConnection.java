@@ -44,6 +44,7 @@ public final class ProxiedConnection implements Runnable {
     private final Activity activity = new Activity();
     private final AtomicReference<String> cutBecause = new AtomicReference<>();
     private volatile Socket server; // set once connected, for cut()
+    private volatile Backend connectedTo; // set once connected, for cutting those of a removed backend
 
     /**
      * @param clientAddress the client's address, read once on the accept thread (each call
@@ -79,6 +80,7 @@ public final class ProxiedConnection implements Runnable {
                     backend = connected.backend();
                     stats = connected.stats();
                     server = connected.socket();
+                    connectedTo = backend;
                     if (cutBecause.get() != null) {
                         Closer.closeQuietly(server); // cut while connecting, after cut() looked
                     }
@@ -115,6 +117,11 @@ public final class ProxiedConnection implements Runnable {
         if (cutBecause.compareAndSet(null, why)) {
             closeBoth(server); // a backend socket that appears after this is closed by run()
         }
+    }
+
+    /** The backend this connection is proxied to, or null before it is connected. */
+    public Backend backend() {
+        return connectedTo;
     }
 
     /** Nanoseconds since a byte last moved either way (or since the connection was made). */

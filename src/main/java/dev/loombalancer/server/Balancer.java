@@ -10,6 +10,8 @@ import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.Listeners;
 import dev.loombalancer.net.OpenFileLimit;
 import dev.loombalancer.policy.SelectionPolicy;
+import dev.loombalancer.pool.Backend;
+import dev.loombalancer.pool.Weighting;
 import dev.loombalancer.pool.BackendPool;
 import dev.loombalancer.pool.ConnectionCounter;
 import dev.loombalancer.pool.RiseFall;
@@ -23,6 +25,11 @@ import java.net.Socket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -41,10 +48,16 @@ public final class Balancer implements BalancerView, AutoCloseable {
     private final ServerSocket listener;
     private final BalancerConfig config;
     private final Instant startedAt = Instant.now();
-    private final BackendPool pool;
-    private final SelectionPolicy policy;
-    private final ProxyContext proxyContext;
-    private final HealthProber prober; // null when health checks are off
+    /**
+     * The backends and how they are chosen, connected to and probed: replaced as a whole
+     * when a reload changes the backends. A connection keeps the routing it began with.
+     */
+    private record Routing(BackendPool pool, SelectionPolicy policy, ProxyContext context, HealthProber prober) {
+    }
+
+    private volatile Routing routing;
+    private final ReentrantLock reconfiguring = new ReentrantLock();
+    private long retiredUnserved; // no_backend_available counted by routings a reload replaced
     // Pipe threads are counted so that leaks show; connection threads are counted by `live`.
     private final CountingThreadFactory pipeThreads = new CountingThreadFactory("loom-pipe");
     private final ConnectionLimit limit;
@@ -62,17 +75,12 @@ public final class Balancer implements BalancerView, AutoCloseable {
     private Balancer(ServerSocket listener, BalancerConfig config) {
         this.listener = listener;
         this.config = config;
-        this.pool = new BackendPool(config.backends(),
+        BackendPool pool = new BackendPool(config.backends(),
                 new RiseFall(config.health().enabled(), config.health().rise(), config.health().fall()),
                 config.weighting(), config.slowStart(), config.logPrefix());
-        this.policy = config.strategy().create(pool, config.sticky());
-        this.proxyContext = new ProxyContext(new BackendConnector(pool, config.connectTimeout(), config.retries(),
-                config.whenUnavailable().action()),
-                policy, pipeThreads, config.whenUnavailable(),
-                config.name().equals(BalancerConfig.DEFAULT_NAME) ? null : config.name());
-        this.prober = config.health().enabled() ? new HealthProber(pool, config.health()) : null;
+        this.routing = routing(pool, config.strategy().create(pool, config.sticky()));
         this.limit = ConnectionLimit.forFiles(config.maxConnections(), OpenFileLimit.current(),
-                prober == null ? 0 : Math.min(pool.size(), HealthProber.MAX_IN_FLIGHT), config.backlog());
+                config.health().enabled() ? Math.min(pool.size(), HealthProber.MAX_IN_FLIGHT) : 0, config.backlog());
         this.admission = new ClientAdmission(config.admission());
         this.live = new LiveConnections(admission, limit, config.queueTimeout());
         this.idleReaper = config.idleTimeout() == null ? null : new IdleReaper(live, config.idleTimeout());
@@ -97,6 +105,69 @@ public final class Balancer implements BalancerView, AutoCloseable {
         }
     }
 
+    private Routing routing(BackendPool pool, SelectionPolicy policy) {
+        ProxyContext context = new ProxyContext(new BackendConnector(pool, config.connectTimeout(), config.retries(),
+                config.whenUnavailable().action()), policy, pipeThreads, config.whenUnavailable(),
+                config.name().equals(BalancerConfig.DEFAULT_NAME) ? null : config.name());
+        return new Routing(pool, policy, context, config.health().enabled() ? new HealthProber(pool, config.health()) : null);
+    }
+
+    /**
+     * Changes the backends while running, for a configuration reload: backends kept keep
+     * their health, counters, sticky clients and open connections (see
+     * {@link BackendPool#successor}); new ones join at once; removed ones get no new
+     * clients, and their open connections may finish for up to {@code --drain-timeout}
+     * before they are cut.
+     */
+    public void updateBackends(List<Backend> backends, Map<Backend, Weighting> weighting) {
+        reconfiguring.lock();
+        try {
+            if (closing.get()) {
+                return;
+            }
+            Routing old = routing;
+            BackendPool next = old.pool().successor(backends, weighting);
+            Routing fresh = routing(next, config.strategy().create(next, config.sticky(), old.policy()));
+            if (old.prober() != null) {
+                old.prober().close();
+                fresh.prober().observe(old.prober().observer());
+            }
+            routing = fresh;
+            if (fresh.prober() != null && started.get()) {
+                fresh.prober().start();
+            }
+            retiredUnserved += old.context().connector().unserved();
+            Set<Backend> removed = new HashSet<>(old.pool().backends());
+            removed.removeAll(backends);
+            int added = (int) backends.stream().filter(b -> !old.pool().contains(b)).count();
+            Logger.info("{}backends changed: {} added, {} removed, {} kept{}", config.logPrefix(), added, removed.size(),
+                    backends.size() - added, removed.isEmpty() ? ""
+                            : "; the removed ones' connections may finish for up to " + DurationText.of(config.drainTimeout()));
+            if (!removed.isEmpty()) {
+                Thread.ofVirtual().name("loom-removed-drain").start(() -> cutAfterDrain(removed));
+            }
+        } finally {
+            reconfiguring.unlock();
+        }
+    }
+
+    /** Waits out the drain timeout (or the balancer's stop), then cuts what still goes to a removed backend. */
+    private void cutAfterDrain(Set<Backend> removed) {
+        boolean stopping;
+        try {
+            stopping = stopped.await(config.drainTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            return;
+        }
+        if (!stopping) {
+            int cut = live.cutWhere(connection -> removed.contains(connection.backend()), "backend removed");
+            if (cut > 0) {
+                Logger.info("{}cut {} connection{} to removed backends after {}", config.logPrefix(), cut,
+                        cut == 1 ? "" : "s", DurationText.of(config.drainTimeout()));
+            }
+        }
+    }
+
     /** Binds and starts accepting: {@link #open} then {@link #start()}. */
     public static Balancer start(BalancerConfig config) throws IOException {
         return open(config).start();
@@ -111,10 +182,15 @@ public final class Balancer implements BalancerView, AutoCloseable {
         if (idleReaperThread != null) {
             idleReaperThread.start();
         }
-        if (prober != null) {
-            prober.start();
+        reconfiguring.lock();
+        try {
+            if (routing.prober() != null) {
+                routing.prober().start();
+            }
+        } finally {
+            reconfiguring.unlock();
         }
-        Logger.info(StartupLine.of(localAddress(), pool, strategy(), config, limit));
+        Logger.info(StartupLine.of(localAddress(), routing.pool(), strategy(), config, limit));
         if (ConnectionThreads.PLATFORM) {
             Logger.warn("diagnostic: connections run on platform threads (-Dloom.diagnostic.threads=platform); "
                     + "a stop cannot cut open connections, so end this process with SIGKILL");
@@ -139,7 +215,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
 
     @Override
     public String strategy() {
-        return policy.name();
+        return routing.policy().name();
     }
 
     @Override
@@ -159,12 +235,12 @@ public final class Balancer implements BalancerView, AutoCloseable {
 
     @Override
     public BackendPool pool() {
-        return pool;
+        return routing.pool();
     }
 
     /** Active connections per backend. */
     public ConnectionCounter connections() {
-        return pool.connections();
+        return routing.pool().connections();
     }
 
     /** Who is let in, and who was refused ({@code --allow}, {@code --max-connections-per-client}). */
@@ -175,7 +251,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
     @Override
     public Map<String, Long> rejectedClients() {
         Map<String, Long> rejected = new LinkedHashMap<>();
-        rejected.put("no_backend_available", proxyContext.connector().unserved());
+        rejected.put("no_backend_available", retiredUnserved + routing.context().connector().unserved());
         for (ClientAdmission.Refusal refusal : ClientAdmission.Refusal.values()) {
             rejected.put(refusal.label(), admission.refused(refusal));
         }
@@ -200,7 +276,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
 
     @Override
     public Optional<HealthProber> prober() {
-        return Optional.ofNullable(prober);
+        return Optional.ofNullable(routing.prober());
     }
 
     @Override
@@ -213,6 +289,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
         Map<String, Integer> threads = new LinkedHashMap<>();
         threads.put("connection", live.size());
         threads.put("pipe", pipeThreads.alive());
+        HealthProber prober = routing.prober();
         threads.put("probe", prober == null ? 0 : prober.probesInFlight());
         return threads;
     }
@@ -224,8 +301,10 @@ public final class Balancer implements BalancerView, AutoCloseable {
 
     /** Runs on the accept thread, so the policy sees clients in the order they arrived. */
     private void dispatch(Socket client) {
-        live.open(client, clientAddress ->
-                new ProxiedConnection(client, clientAddress, policy.candidates(clientAddress), proxyContext));
+        live.open(client, clientAddress -> {
+            Routing now = routing; // one routing for the choice and the connection
+            return new ProxiedConnection(client, clientAddress, now.policy().candidates(clientAddress), now.context());
+        });
     }
 
     /**
@@ -259,8 +338,13 @@ public final class Balancer implements BalancerView, AutoCloseable {
         }
         try {
             stopAccepting();
-            if (prober != null) {
-                prober.close();
+            reconfiguring.lock(); // no reload swaps the prober while it is being closed
+            try {
+                if (routing.prober() != null) {
+                    routing.prober().close();
+                }
+            } finally {
+                reconfiguring.unlock();
             }
             // No more connections can start now.
             int cut = live.cutAll();

@@ -22,6 +22,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.tinylog.Logger;
 
 /**
@@ -248,6 +249,18 @@ final class LiveConnections {
                 entry.connection.cut("idle timeout");
             }
         }
+    }
+
+    /** Cuts the proxied connections {@code which} selects; returns how many. */
+    int cutWhere(Predicate<ProxiedConnection> which, String why) {
+        int cut = 0;
+        for (Live entry : live.values()) {
+            if (entry.slot.get() == HOLDING && which.test(entry.connection)) {
+                entry.connection.cut(why);
+                cut++;
+            }
+        }
+        return cut;
     }
 
     /** Connections open now, waiting ones included. */
