@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,6 +36,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -316,6 +319,102 @@ class JarIT {
             } finally {
                 Files.deleteIfExists(file);
             }
+        }
+    }
+
+    /**
+     * --config is reloaded when the file changes and on SIGHUP, under load: backends and
+     * services are added and removed, a broken file is refused, and no connection is lost.
+     */
+    @Test
+    void reloadsTheFileWithoutLosingAConnection() throws Exception {
+        try (TestBackend b1 = TestBackend.hello("B1"); TestBackend b2 = TestBackend.hello("B2");
+             TestBackend db = TestBackend.hello("DB")) {
+            Path directory = Files.createTempDirectory("loom-reload");
+            Path file = directory.resolve("loom.yaml");
+            int webPort = Ports.free().getPort();
+            int dbPort = Ports.free().getPort();
+            String web = "  - name: web\n    listen: 127.0.0.1:" + webPort + "\n    health-interval: 200ms\n    backends:\n";
+            String b1Line = "      - 127.0.0.1:" + b1.address().getPort() + "\n";
+            String b2Line = "      - address: 127.0.0.1:" + b2.address().getPort() + "\n        weight: 2\n";
+            String dbService = "  - name: db\n    listen: 127.0.0.1:" + dbPort + "\n    backends: [127.0.0.1:"
+                    + db.address().getPort() + "]\n";
+            write(file, "services:\n" + web + b1Line + "admin: 127.0.0.1:0\n");
+            try (BalancerProcess balancer = BalancerProcess.start("--config", file.toString())) {
+                InetSocketAddress webAddress = new InetSocketAddress(InetAddress.getLoopbackAddress(), webPort);
+                balancer.awaitLine("service web: listening on");
+                TestClient longLived = new TestClient(webAddress);
+                assertEquals("B1", longLived.backendName("stays open across every reload"));
+
+                // A client loop runs through every reload: each exchange must be answered.
+                AtomicInteger ok = new AtomicInteger();
+                AtomicInteger lost = new AtomicInteger();
+                AtomicBoolean running = new AtomicBoolean(true);
+                Thread loop = Thread.ofVirtual().start(() -> {
+                    for (int i = 0; running.get() && i < 100_000; i++) {
+                        try {
+                            String name = TestClient.backendOf(webAddress, null);
+                            (name.startsWith("B") ? ok : lost).incrementAndGet();
+                        } catch (IOException | RuntimeException e) {
+                            lost.incrementAndGet();
+                        }
+                    }
+                });
+
+                // 1. Add a backend and a service.
+                write(file, "services:\n" + web + b1Line + b2Line + dbService + "admin: 127.0.0.1:0\n");
+                balancer.awaitLine("service db: listening on");
+                await().atMost(Duration.ofSeconds(10)).until(() ->
+                        TestClient.backendOf(new InetSocketAddress(InetAddress.getLoopbackAddress(), dbPort), null).equals("DB"));
+                await().atMost(Duration.ofSeconds(10)).until(() -> b2.accepted() > 0);
+
+                // 2. A broken file is refused, once, and everything keeps running.
+                write(file, "services:\n  - name: web\n    helth-interval: 2s\n");
+                balancer.awaitLine("refused, the running configuration stays");
+                assertEquals("DB", TestClient.backendOf(new InetSocketAddress(InetAddress.getLoopbackAddress(), dbPort), null));
+
+                // 3. Remove B1 and the db service; SIGHUP is a reload too (and does not end the process).
+                write(file, "services:\n" + web + b2Line + "admin: 127.0.0.1:0\n");
+                new ProcessBuilder("kill", "-HUP", Long.toString(balancer.process().pid())).start().waitFor();
+                balancer.awaitLine("[db] removed (draining), backends changed in [web]");
+                await().atMost(Duration.ofSeconds(10)).until(() -> refuses(dbPort)); // db no longer listens
+                int b1Before = b1.accepted();
+                for (int i = 0; i < 5; i++) {
+                    assertEquals("B2", TestClient.backendOf(webAddress, null), "B1 gets no new client");
+                }
+                assertTrue(balancer.process().isAlive(), "SIGHUP reloads, it does not stop");
+
+                running.set(false);
+                loop.join();
+                assertEquals("Hello from B1: still here", longLived.exchange("still here"), "a connection to a removed "
+                        + "backend finishes within --drain-timeout");
+                longLived.close();
+                assertTrue(ok.get() > 50, ok.get() + " exchanges during the reloads");
+                assertEquals(0, lost.get(), "exchanges lost during the reloads (of " + (ok.get() + lost.get()) + ")");
+                assertTrue(b1.accepted() >= b1Before);
+            } finally {
+                try (var files = Files.list(directory)) {
+                    for (Path each : files.toList()) {
+                        Files.deleteIfExists(each);
+                    }
+                }
+                Files.deleteIfExists(directory);
+            }
+        }
+    }
+
+    /** Replaces the file as editors and Kubernetes do: write beside it, then rename over it. */
+    private static void write(Path file, String text) throws IOException {
+        Path next = file.resolveSibling(file.getFileName() + ".next");
+        Files.writeString(next, text, StandardCharsets.UTF_8);
+        Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static boolean refuses(int port) throws IOException {
+        try (Socket probe = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            return false;
+        } catch (ConnectException refused) {
+            return true;
         }
     }
 }

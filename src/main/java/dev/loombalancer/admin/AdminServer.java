@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import org.tinylog.Logger;
 
 /**
@@ -46,11 +47,11 @@ public final class AdminServer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
-    private final List<? extends BalancerView> services;
+    private final Supplier<List<? extends BalancerView>> services;
 
-    private AdminServer(HttpServer server, List<? extends BalancerView> services) {
+    private AdminServer(HttpServer server, Supplier<List<? extends BalancerView>> services) {
         this.server = server;
-        this.services = List.copyOf(services);
+        this.services = services;
     }
 
     /** The admin address could not be bound; says which address it was. */
@@ -69,6 +70,16 @@ public final class AdminServer implements AutoCloseable {
 
     /** Binds the admin address and starts serving under {@code access}; the caller closes it. */
     public static AdminServer start(InetSocketAddress address, List<? extends BalancerView> services,
+                                    AdminAccess access) throws CannotBind {
+        List<? extends BalancerView> fixed = List.copyOf(services);
+        return start(address, () -> fixed, access);
+    }
+
+    /**
+     * Binds the admin address and serves whatever services {@code services} gives at each
+     * request, so services a reload starts or removes appear and go; the caller closes it.
+     */
+    public static AdminServer start(InetSocketAddress address, Supplier<List<? extends BalancerView>> services,
                                     AdminAccess access) throws CannotBind {
         HttpServer server;
         try {
@@ -100,7 +111,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private void status(HttpExchange exchange) throws IOException {
-        respond(exchange, 200, "application/json", StatusReport.json(services));
+        respond(exchange, 200, "application/json", StatusReport.json(services.get()));
     }
 
     /**
@@ -110,15 +121,16 @@ public final class AdminServer implements AutoCloseable {
      */
     private void healthz(HttpExchange exchange) throws IOException {
         boolean healthy = true;
-        List<String> lines = new ArrayList<>(services.size());
-        for (BalancerView service : services) {
+        List<? extends BalancerView> now = services.get();
+        List<String> lines = new ArrayList<>(now.size());
+        for (BalancerView service : now) {
             BackendPool pool = service.pool();
             int up = pool.up().size();
             Duration saturated = service.saturatedFor();
             boolean isSaturated = saturated.compareTo(SATURATED_AFTER) >= 0;
             boolean ok = service.isAccepting() && up > 0 && !isSaturated;
             healthy &= ok;
-            lines.add((services.size() == 1 ? "" : service.name() + ": ") + up + " of " + pool.size() + " backends UP"
+            lines.add((now.size() == 1 ? "" : service.name() + ": ") + up + " of " + pool.size() + " backends UP"
                     + (service.isAccepting() ? "" : ", not accepting")
                     + (isSaturated ? ", saturated: every connection slot taken for " + saturated.toSeconds()
                             + "s (new clients wait unanswered; see --max-connections, --idle-timeout, "
@@ -150,7 +162,7 @@ public final class AdminServer implements AutoCloseable {
         // A backend address in several services is one machine: drain or enable it in each.
         Map<String, Object> answer = null;
         List<String> in = new ArrayList<>();
-        for (BalancerView service : services) {
+        for (BalancerView service : services.get()) {
             BackendPool pool = service.pool();
             if (backend != null && pool.backends().contains(backend)) {
                 pool.setDraining(backend, action.equals("drain"));

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -42,19 +43,20 @@ final class BalancerMetrics {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
 
-    BalancerMetrics(List<? extends BalancerView> services, Map<RequestGuard.Refusal, LongAdder> adminRefused) {
-        int backendCount = services.stream().mapToInt(service -> service.pool().size()).sum();
+    BalancerMetrics(Supplier<List<? extends BalancerView>> current, Map<RequestGuard.Refusal, LongAdder> adminRefused) {
+        // Every callback asks for the services of the moment: a reload may start or remove some.
+        int backendCount = current.get().stream().mapToInt(service -> service.pool().size()).sum();
         boolean perBackend = backendCount <= PER_BACKEND_LIMIT;
 
         GaugeWithCallback.builder().name("loom_connections_active")
                 .help("Client connections open now (connecting or proxying).")
                 .labelNames("service")
-                .callback(cb -> services.forEach(s -> cb.call(s.pool().connections().total(), s.name())))
+                .callback(cb -> current.get().forEach(s -> cb.call(s.pool().connections().total(), s.name())))
                 .register(registry);
         GaugeWithCallback.builder().name("loom_backends")
                 .help("Backends by state: up, down, or draining (drained by the admin API).")
                 .labelNames("service", "state")
-                .callback(cb -> services.forEach(s -> {
+                .callback(cb -> current.get().forEach(s -> {
                     BackendPool pool = s.pool();
                     Map<BackendState, Integer> counts = new EnumMap<>(BackendState.class);
                     for (BackendState state : BackendState.values()) {
@@ -70,7 +72,7 @@ final class BalancerMetrics {
                 .help("Bytes proxied, by direction: up is client to backend, down is backend to client.")
                 .unit(Unit.BYTES)
                 .labelNames("service", "direction")
-                .callback(cb -> services.forEach(s -> {
+                .callback(cb -> current.get().forEach(s -> {
                     cb.call(sum(s.pool(), BackendStats::bytesToBackend), s.name(), "up");
                     cb.call(sum(s.pool(), BackendStats::bytesToClient), s.name(), "down");
                 }))
@@ -78,34 +80,34 @@ final class BalancerMetrics {
         CounterWithCallback.builder().name("loom_connections")
                 .help("Client connections established to a backend since start.")
                 .labelNames("service")
-                .callback(cb -> services.forEach(s -> cb.call(sum(s.pool(), BackendStats::connections), s.name())))
+                .callback(cb -> current.get().forEach(s -> cb.call(sum(s.pool(), BackendStats::connections), s.name())))
                 .register(registry);
         CounterWithCallback.builder().name("loom_backend_connect_failures")
                 .help("Client connections a backend refused or did not accept in time.")
                 .labelNames("service")
-                .callback(cb -> services.forEach(s -> cb.call(sum(s.pool(), BackendStats::connectFailures), s.name())))
+                .callback(cb -> current.get().forEach(s -> cb.call(sum(s.pool(), BackendStats::connectFailures), s.name())))
                 .register(registry);
         CounterWithCallback.builder().name("loom_connections_rejected")
                 .help("Clients turned away, by reason.")
                 .labelNames("service", "reason")
-                .callback(cb -> services.forEach(s ->
+                .callback(cb -> current.get().forEach(s ->
                         s.rejectedClients().forEach((reason, count) -> cb.call(count, s.name(), reason))))
                 .register(registry);
         CounterWithCallback.builder().name("loom_max_connections_waits")
                 .help("Clients that found every --max-connections slot taken when they arrived.")
                 .labelNames("service")
-                .callback(cb -> services.forEach(s -> cb.call(s.maxConnectionWaits(), s.name())))
+                .callback(cb -> current.get().forEach(s -> cb.call(s.maxConnectionWaits(), s.name())))
                 .register(registry);
         CounterWithCallback.builder().name("loom_connections_evicted")
                 .help("Connections cut to give their slot to a client from an address holding fewer (fair share).")
                 .labelNames("service")
-                .callback(cb -> services.forEach(s -> cb.call(s.evictedConnections(), s.name())))
+                .callback(cb -> current.get().forEach(s -> cb.call(s.evictedConnections(), s.name())))
                 .register(registry);
         GaugeWithCallback.builder().name("loom_saturated_seconds")
                 .help("How long clients have been waiting for a connection slot without a break; 0 while nobody waits.")
                 .unit(Unit.SECONDS)
                 .labelNames("service")
-                .callback(cb -> services.forEach(s -> cb.call(s.saturatedFor().toMillis() / 1000.0, s.name())))
+                .callback(cb -> current.get().forEach(s -> cb.call(s.saturatedFor().toMillis() / 1000.0, s.name())))
                 .register(registry);
         CounterWithCallback.builder().name("loom_admin_requests_refused")
                 .help("Admin requests refused, by reason: foreign_host, cross_site, bad_token, ipv6_on_ipv4_only.")
@@ -120,13 +122,13 @@ final class BalancerMetrics {
         GaugeWithCallback.builder().name("loom_threads_live")
                 .help("Connection, pipe and probe virtual threads alive now.")
                 .labelNames("service")
-                .callback(cb -> services.forEach(s -> cb.call(s.liveThreads(), s.name())))
+                .callback(cb -> current.get().forEach(s -> cb.call(s.liveThreads(), s.name())))
                 .register(registry);
 
         if (perBackend) {
-            perBackendMetrics(services);
+            perBackendMetrics(current);
         }
-        healthCheckMetrics(services);
+        healthCheckMetrics(current.get());
         JvmMetrics.builder().register(registry);
     }
 
@@ -157,7 +159,7 @@ final class BalancerMetrics {
         return registry;
     }
 
-    private void perBackendMetrics(List<? extends BalancerView> services) {
+    private void perBackendMetrics(Supplier<List<? extends BalancerView>> services) {
         GaugeWithCallback.builder().name("loom_backend_up")
                 .help("1 if the backend is UP (whether or not it is draining), else 0.")
                 .labelNames("service", "backend")
@@ -183,8 +185,9 @@ final class BalancerMetrics {
                 .register(registry);
     }
 
-    private static void eachBackend(List<? extends BalancerView> services, BiConsumer<BalancerView, Backend> action) {
-        for (BalancerView service : services) {
+    private static void eachBackend(Supplier<List<? extends BalancerView>> services,
+                                    BiConsumer<BalancerView, Backend> action) {
+        for (BalancerView service : services.get()) {
             for (Backend backend : service.pool().backends()) {
                 action.accept(service, backend);
             }

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.AutoComplete;
 import picocli.CommandLine.Command;
 import picocli.codegen.docgen.manpage.ManPageGenerator;
@@ -299,33 +300,47 @@ public final class BalancerCommand implements Callable<Integer> {
         return run(services, process.admin, access);
     }
 
-    private int run(List<BalancerConfig> services, InetSocketAddress adminAddress, AdminAccess access)
+    private int run(List<BalancerConfig> configs, InetSocketAddress adminAddress, AdminAccess access)
             throws InterruptedException {
-        List<Balancer> balancers = new ArrayList<>();
+        RunningServices services = new RunningServices();
         try {
-            for (BalancerConfig service : services) {
+            List<Balancer> opened = new ArrayList<>();
+            for (BalancerConfig service : configs) {
                 try {
-                    balancers.add(Balancer.open(service));
+                    Balancer balancer = Balancer.open(service);
+                    opened.add(balancer);
+                    services.add(balancer, service);
                 } catch (IOException e) {
                     return cannotBind("cannot listen on ", service.listen(), configFile == null ? "--listen"
                             : "the listen of service '" + service.name() + "'", e);
                 }
             }
             try (AdminServer adminServer = adminAddress == null ? null
-                    : AdminServer.start(adminAddress, List.copyOf(balancers), access)) {
-                balancers.forEach(Balancer::start);
-                StopSignals.install(() -> drainAll(balancers), () -> balancers.forEach(Balancer::close));
-                for (Balancer balancer : balancers) {
-                    balancer.awaitStop();
+                    : AdminServer.start(adminAddress, services::all, access)) {
+                opened.forEach(Balancer::start);
+                CountDownLatch stopped = new CountDownLatch(1);
+                StopSignals.install(() -> {
+                    drainAll(services.all());
+                    stopped.countDown();
+                }, () -> {
+                    services.all().forEach(Balancer::close);
+                    stopped.countDown();
+                });
+                try (ConfigReload reload = configFile == null ? null : new ConfigReload(configFile, services)) {
+                    stopped.await();
                 }
                 return 0;
             } catch (AdminServer.CannotBind e) {
                 // The JDK's own exception is the cause: its type tells why the bind failed.
                 return cannotBind("cannot serve --admin on ", e.address(), "--admin",
                         e.getCause() instanceof IOException cause ? cause : e);
+            } catch (IOException e) {
+                spec.commandLine().getErr().println(Main.NAME + ": cannot watch --config " + configFile + ": "
+                        + SocketErrors.describe(e));
+                return EXIT_CANNOT_START;
             }
         } finally {
-            balancers.forEach(Balancer::close); // a no-op for those a signal already closed
+            services.all().forEach(Balancer::close); // a no-op for those a signal already closed
         }
     }
 

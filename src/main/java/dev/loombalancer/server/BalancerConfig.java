@@ -111,6 +111,13 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                 slowStart, reusePort, newName);
     }
 
+    /** The same configuration with other backends: what a reload can change in place. */
+    public BalancerConfig withBackends(List<Backend> newBackends, Map<Backend, Weighting> newWeighting) {
+        return new BalancerConfig(listen, newBackends, connectTimeout, retries, backlog, strategy, health, sticky,
+                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
+                slowStart, reusePort, name);
+    }
+
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */
     public static BalancerConfig of(InetSocketAddress listen, List<Backend> backends) {
         return builder(listen, backends).build();

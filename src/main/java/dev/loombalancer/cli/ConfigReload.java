@@ -1,0 +1,185 @@
+package dev.loombalancer.cli;
+
+import dev.loombalancer.net.HostPort;
+import dev.loombalancer.net.SocketErrors;
+import dev.loombalancer.server.Balancer;
+import dev.loombalancer.server.BalancerConfig;
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.tinylog.Logger;
+import sun.misc.Signal;
+
+/**
+ * Reloads {@code --config}'s file when it changes and on SIGHUP, and applies the difference
+ * without cutting a connection: new services start, removed ones drain, and a service
+ * whose backends changed changes them in place ({@link Balancer#updateBackends}).
+ *
+ * <p>The directory is watched, not the file: an editor's atomic rename and a Kubernetes
+ * ConfigMap's symlink swap replace the file, and only the directory sees that. Every
+ * event leads to reading the file again; a file whose bytes did not change is a no-op,
+ * so the several events of one save apply it once. A file that does not validate is
+ * logged, once per distinct error, and the running configuration stays.
+ */
+final class ConfigReload implements AutoCloseable {
+
+    private final Path file;
+    private final RunningServices services;
+    private final ReentrantLock applying = new ReentrantLock();
+    private final WatchService watcher;
+    private final Thread watching;
+    private byte[] appliedDigest;
+    private String lastError;
+
+    ConfigReload(Path file, RunningServices services) throws IOException {
+        this.file = file;
+        this.services = services;
+        this.appliedDigest = digest();
+        this.watcher = FileSystems.getDefault().newWatchService();
+        Path directory = file.toAbsolutePath().getParent();
+        directory.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+                StandardWatchEventKinds.ENTRY_DELETE);
+        this.watching = Thread.ofVirtual().name("loom-config-watch").start(this::watch);
+        try {
+            Signal.handle(new Signal("HUP"), signal -> Thread.ofVirtual().start(() -> reload("SIGHUP")));
+        } catch (IllegalArgumentException e) {
+            Logger.debug("cannot handle SIGHUP: {}", e.getMessage()); // ignored here: the watch still works
+        }
+    }
+
+    private void watch() {
+        try {
+            while (true) {
+                WatchKey key = watcher.take();
+                key.pollEvents(); // what changed does not matter: the file is read again
+                key.reset();
+                // A save is often several events (write, rename, symlink swap): let them settle.
+                while (true) {
+                    WatchKey more = watcher.poll(100, TimeUnit.MILLISECONDS);
+                    if (more == null) {
+                        break;
+                    }
+                    more.pollEvents();
+                    more.reset();
+                }
+                reload("a change of " + file);
+            }
+        } catch (InterruptedException | ClosedWatchServiceException e) {
+            // closing
+        }
+    }
+
+    /** Reads the file and applies it, unless its bytes are the ones applied last. */
+    void reload(String why) {
+        applying.lock();
+        try {
+            byte[] digest = digest();
+            if (digest != null && Arrays.equals(digest, appliedDigest)) {
+                return;
+            }
+            ConfigFile.Contents contents;
+            try {
+                contents = ConfigFile.read(file);
+            } catch (ConfigFile.Invalid e) {
+                if (!e.getMessage().equals(lastError)) {
+                    Logger.warn("reload after {} refused, the running configuration stays: {}", why, e.getMessage());
+                    lastError = e.getMessage();
+                }
+                return;
+            }
+            lastError = null;
+            appliedDigest = digest;
+            apply(contents, why);
+        } finally {
+            applying.unlock();
+        }
+    }
+
+    private void apply(ConfigFile.Contents contents, String why) {
+        Map<String, BalancerConfig> running = services.configs();
+        List<String> started = new ArrayList<>();
+        List<String> removed = new ArrayList<>();
+        List<String> changed = new ArrayList<>();
+        for (ConfigFile.Service service : contents.services()) {
+            BalancerConfig next = service.config();
+            BalancerConfig now = running.remove(service.name());
+            if (now != null && !now.listen().equals(next.listen())) {
+                drain(service.name()); // a new address is a new service
+                removed.add(service.name());
+                now = null;
+            }
+            if (now == null) {
+                if (start(next)) {
+                    started.add(service.name());
+                }
+            } else if (!now.equals(next)) {
+                services.get(service.name()).updateBackends(next.backends(), next.weighting());
+                services.replaceConfig(next);
+                changed.add(service.name());
+                if (!now.withBackends(next.backends(), next.weighting()).equals(next)) {
+                    Logger.warn("service {}: only backends and weights change on a reload; its other settings "
+                            + "take effect at the next restart", service.name());
+                }
+            }
+        }
+        for (String gone : running.keySet()) {
+            drain(gone);
+            removed.add(gone);
+        }
+        Logger.info("reloaded {} after {}: {} started, {} removed (draining), backends changed in {}", file, why,
+                started, removed, changed);
+    }
+
+    private boolean start(BalancerConfig config) {
+        try {
+            Balancer balancer = Balancer.open(config);
+            services.add(balancer, config);
+            balancer.start();
+            return true;
+        } catch (IOException e) {
+            Logger.error("reload: service {} cannot listen on {}: {}; the rest of the file was applied", config.name(),
+                    HostPort.format(config.listen()), SocketErrors.describe(e));
+            return false;
+        }
+    }
+
+    private void drain(String name) {
+        Balancer balancer = services.remove(name);
+        if (balancer != null) {
+            Thread.ofVirtual().name("loom-drain").start(() -> balancer.drain(balancer.drainTimeout()));
+        }
+    }
+
+    private byte[] digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
+        } catch (IOException e) {
+            return null; // gone for a moment, mid-swap: the read after the next event decides
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            watcher.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        watching.interrupt();
+    }
+}
