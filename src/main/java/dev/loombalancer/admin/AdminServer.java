@@ -7,6 +7,7 @@ import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.Listeners;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
+import dev.loombalancer.pool.Weighting;
 import dev.loombalancer.server.BalancerView;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -34,6 +36,9 @@ import org.tinylog.Logger;
  * GET  /healthz                      200 while listening with a backend UP, else 503
  * POST /backends/HOST:PORT/drain     no new connections for that backend; open ones finish
  * POST /backends/HOST:PORT/enable    undoes drain
+ * POST /backends/HOST:PORT/add       a new backend, until the next reload
+ * POST /backends/HOST:PORT/remove    the backend drains and goes, until the next reload
+ * POST /services/NAME/backends/…     the same, for one service of several
  * </pre>
  *
  * <p>Reading is open to whoever can reach the endpoint; operating (the POSTs) needs the
@@ -97,11 +102,13 @@ public final class AdminServer implements AutoCloseable {
                 .getFilters().addAll(List.of(new StrictRequests("GET"), read));
         server.createContext("/status", admin::status).getFilters().addAll(List.of(new StrictRequests("GET"), read));
         server.createContext("/healthz", admin::healthz).getFilters().addAll(List.of(new StrictRequests("GET"), read));
+        server.createContext("/services/", admin::backends)
+                .getFilters().addAll(List.of(new StrictRequests("POST"), operate));
         server.createContext("/backends/", admin::backends)
                 .getFilters().addAll(List.of(new StrictRequests("POST"), operate));
         server.start();
         Logger.info("admin endpoint on http://{}/ (read: metrics, status, healthz; operate: "
-                        + "backends/HOST:PORT/drain|enable, {})", HostPort.format(admin.address()),
+                        + "backends/HOST:PORT/drain|enable|add|remove, {})", HostPort.format(admin.address()),
                 access.operateToken().isPresent() ? "bearer token required" : "no token");
         return admin;
     }
@@ -140,14 +147,30 @@ public final class AdminServer implements AutoCloseable {
                 (healthy ? "ok: " : "unavailable: ") + String.join("; ", lines) + "\n");
     }
 
-    /** {@code POST /backends/HOST:PORT/drain} and {@code /enable}. */
+    /**
+     * {@code POST /backends/HOST:PORT/ACTION} and {@code POST /services/NAME/backends/HOST:PORT/ACTION}:
+     * drain, enable, add or remove. Without a service, drain and enable apply to the
+     * address in every service that has it (one machine); add and remove need the service
+     * named unless there is only one.
+     */
     private void backends(HttpExchange exchange) throws IOException {
-        URI uri = exchange.getRequestURI();
-        String path = uri.getPath().substring("/backends/".length());
+        String path = exchange.getRequestURI().getPath();
+        String service = null;
+        if (path.startsWith("/services/")) {
+            String rest = path.substring("/services/".length());
+            int end = rest.indexOf("/backends/");
+            if (end <= 0) {
+                error(exchange, 404, "no such endpoint: use POST /services/NAME/backends/HOST:PORT/ACTION");
+                return;
+            }
+            service = rest.substring(0, end);
+            path = rest.substring(end);
+        }
+        path = path.substring("/backends/".length());
         int slash = path.lastIndexOf('/');
         String action = slash < 0 ? "" : path.substring(slash + 1);
-        if (slash < 0 || !(action.equals("drain") || action.equals("enable"))) {
-            error(exchange, 404, "no such endpoint: use POST /backends/HOST:PORT/drain or /enable");
+        if (slash < 0 || !List.of("drain", "enable", "add", "remove").contains(action)) {
+            error(exchange, 404, "no such endpoint: use POST /backends/HOST:PORT/drain, /enable, /add or /remove");
             return;
         }
         String hostPort = path.substring(0, slash);
@@ -159,17 +182,39 @@ public final class AdminServer implements AutoCloseable {
             error(exchange, 400, "'" + hostPort + "' is not a backend address: " + e.getMessage());
             return;
         }
+        if (backend == null) {
+            error(exchange, 400, "'" + hostPort + "' is more than one backend; give one HOST:PORT");
+            return;
+        }
+        List<? extends BalancerView> targets = services.get();
+        if (service != null) {
+            String name = service;
+            targets = targets.stream().filter(s -> s.name().equals(name)).toList();
+            if (targets.isEmpty()) {
+                error(exchange, 404, "no service '" + name + "'; GET /status lists them");
+                return;
+            }
+        }
+        if (action.equals("add") || action.equals("remove")) {
+            if (targets.size() != 1) {
+                error(exchange, 409, "there are several services: name one, POST /services/NAME/backends/"
+                        + hostPort + "/" + action);
+                return;
+            }
+            change(exchange, targets.get(0), backend, action);
+            return;
+        }
         // A backend address in several services is one machine: drain or enable it in each.
         Map<String, Object> answer = null;
         List<String> in = new ArrayList<>();
-        for (BalancerView service : services.get()) {
-            BackendPool pool = service.pool();
-            if (backend != null && pool.backends().contains(backend)) {
+        for (BalancerView target : targets) {
+            BackendPool pool = target.pool();
+            if (pool.backends().contains(backend)) {
                 pool.setDraining(backend, action.equals("drain"));
                 if (answer == null) {
                     answer = StatusReport.backend(pool, backend);
                 }
-                in.add(service.name());
+                in.add(target.name());
             }
         }
         if (answer == null) {
@@ -177,6 +222,30 @@ public final class AdminServer implements AutoCloseable {
             return;
         }
         answer.put("services", in);
+        respond(exchange, 200, "application/json", JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(answer));
+    }
+
+    /** Adds or removes a backend of one service; the change lasts until the next reload. */
+    private void change(HttpExchange exchange, BalancerView service, Backend backend, String action)
+            throws IOException {
+        boolean changed;
+        try {
+            changed = action.equals("add") ? service.addBackend(backend, Weighting.DEFAULT)
+                    : service.removeBackend(backend);
+        } catch (IllegalStateException e) {
+            error(exchange, 409, "cannot remove " + backend + ": " + e.getMessage());
+            return;
+        }
+        if (!changed) {
+            error(exchange, action.equals("add") ? 409 : 404, "backend " + backend
+                    + (action.equals("add") ? " is one already" : " is not one of service '" + service.name() + "'"));
+            return;
+        }
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("service", service.name());
+        answer.put(action.equals("add") ? "added" : "removed", backend.toString());
+        answer.put("backends", service.pool().backends().stream().map(Backend::toString).toList());
+        answer.put("lasts", "until the configuration is next reloaded");
         respond(exchange, 200, "application/json", JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(answer));
     }
 

@@ -31,7 +31,7 @@ final class StrictRequests extends Filter {
         String path = exchange.getRequestURI().getPath();
         if (!context.endsWith("/") && !context.equals(path)) {
             AdminServer.error(exchange, 404, "no such endpoint; there are /metrics, /status, /healthz "
-                    + "and POST /backends/HOST:PORT/drain|enable");
+                    + "and POST [/services/NAME]/backends/HOST:PORT/drain|enable|add|remove");
             return;
         }
         if (!exchange.getRequestMethod().equals(method)) {

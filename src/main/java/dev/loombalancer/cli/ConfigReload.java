@@ -54,7 +54,7 @@ final class ConfigReload implements AutoCloseable {
                 StandardWatchEventKinds.ENTRY_DELETE);
         this.watching = Thread.ofVirtual().name("loom-config-watch").start(this::watch);
         try {
-            Signal.handle(new Signal("HUP"), signal -> Thread.ofVirtual().start(() -> reload("SIGHUP")));
+            Signal.handle(new Signal("HUP"), signal -> Thread.ofVirtual().start(() -> reload("SIGHUP", true)));
         } catch (IllegalArgumentException e) {
             Logger.debug("cannot handle SIGHUP: {}", e.getMessage()); // ignored here: the watch still works
         }
@@ -75,19 +75,22 @@ final class ConfigReload implements AutoCloseable {
                     more.pollEvents();
                     more.reset();
                 }
-                reload("a change of " + file);
+                reload("a change of " + file, false);
             }
         } catch (InterruptedException | ClosedWatchServiceException e) {
             // closing
         }
     }
 
-    /** Reads the file and applies it, unless its bytes are the ones applied last. */
-    void reload(String why) {
+    /**
+     * Reads the file and applies it, unless its bytes are the ones applied last and the
+     * reload is not forced. SIGHUP forces it, so it also undoes the admin API's changes.
+     */
+    void reload(String why, boolean force) {
         applying.lock();
         try {
             byte[] digest = digest();
-            if (digest != null && Arrays.equals(digest, appliedDigest)) {
+            if (!force && digest != null && Arrays.equals(digest, appliedDigest)) {
                 return;
             }
             ConfigFile.Contents contents;
@@ -125,15 +128,20 @@ final class ConfigReload implements AutoCloseable {
                 if (start(next)) {
                     started.add(service.name());
                 }
-            } else if (!now.equals(next)) {
-                services.get(service.name()).updateBackends(next.backends(), next.weighting());
-                services.replaceConfig(next);
-                changed.add(service.name());
-                if (!now.withBackends(next.backends(), next.weighting()).equals(next)) {
-                    Logger.warn("service {}: only backends and weights change on a reload; its other settings "
-                            + "take effect at the next restart", service.name());
-                }
+                continue;
             }
+            Balancer balancer = services.get(service.name());
+            // Compared with what runs, not with the file before: the admin API may have changed it.
+            if (!balancer.pool().backends().equals(next.backends())
+                    || !balancer.pool().weighting().equals(next.weighting())) {
+                balancer.updateBackends(next.backends(), next.weighting());
+                changed.add(service.name());
+            }
+            if (!now.withBackends(next.backends(), next.weighting()).equals(next)) {
+                Logger.warn("service {}: only backends and weights change on a reload; its other settings "
+                        + "take effect at the next restart", service.name());
+            }
+            services.replaceConfig(next);
         }
         for (String gone : running.keySet()) {
             drain(gone);

@@ -149,6 +149,11 @@ public final class BackendPool {
         return primaries;
     }
 
+    /** The weights and backups given, by backend (the others have {@link Weighting#DEFAULT}). */
+    public Map<Backend, Weighting> weighting() {
+        return weighting;
+    }
+
     /** The backend's weight (1 unless configured). */
     public int weightOf(Backend backend) {
         return weighting.getOrDefault(backend, Weighting.DEFAULT).weight();

@@ -25,6 +25,8 @@ import java.net.Socket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -146,6 +148,49 @@ public final class Balancer implements BalancerView, AutoCloseable {
             if (!removed.isEmpty()) {
                 Thread.ofVirtual().name("loom-removed-drain").start(() -> cutAfterDrain(removed));
             }
+        } finally {
+            reconfiguring.unlock();
+        }
+    }
+
+    @Override
+    public boolean addBackend(Backend backend, Weighting weighting) {
+        reconfiguring.lock();
+        try {
+            BackendPool pool = routing.pool();
+            if (pool.contains(backend)) {
+                return false;
+            }
+            List<Backend> backends = new ArrayList<>(pool.backends());
+            backends.add(backend);
+            Map<Backend, Weighting> weights = new HashMap<>(pool.weighting());
+            if (!weighting.equals(Weighting.DEFAULT)) {
+                weights.put(backend, weighting);
+            }
+            updateBackends(backends, weights);
+            return true;
+        } finally {
+            reconfiguring.unlock();
+        }
+    }
+
+    @Override
+    public boolean removeBackend(Backend backend) {
+        reconfiguring.lock();
+        try {
+            BackendPool pool = routing.pool();
+            if (!pool.contains(backend)) {
+                return false;
+            }
+            if (pool.size() == 1) {
+                throw new IllegalStateException("it is the service's only backend; add another first");
+            }
+            List<Backend> backends = new ArrayList<>(pool.backends());
+            backends.remove(backend);
+            Map<Backend, Weighting> weights = new HashMap<>(pool.weighting());
+            weights.remove(backend);
+            updateBackends(backends, weights);
+            return true;
         } finally {
             reconfiguring.unlock();
         }

@@ -1,7 +1,9 @@
 package dev.loombalancer.server;
 
 import dev.loombalancer.health.HealthProber;
+import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
+import dev.loombalancer.pool.Weighting;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,6 +36,20 @@ public interface BalancerView {
 
     /** The backends with their health, load and traffic; drains and enables them. */
     BackendPool pool();
+
+    /**
+     * Adds a backend while running (the admin API's operate level); false if it is one
+     * already. Lasts until the configuration is next reloaded, which replaces it.
+     */
+    boolean addBackend(Backend backend, Weighting weighting);
+
+    /**
+     * Removes a backend while running: it drains, as a reload's removal does; false if it
+     * is not one.
+     *
+     * @throws IllegalStateException if it is the last one: a service needs a backend
+     */
+    boolean removeBackend(Backend backend);
 
     /**
      * Clients turned away since start, by reason, in a fixed order: no_backend_available,

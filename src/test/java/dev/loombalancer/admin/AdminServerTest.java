@@ -23,6 +23,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -132,6 +133,30 @@ class AdminServerTest {
         }
     }
 
+    /** The operate level adds and removes backends while running; a removed one drains. */
+    @Test
+    void addAndRemoveBackends() throws Exception {
+        try (TestBackend b1 = TestBackend.hello("B1");
+             TestBackend b2 = TestBackend.hello("B2");
+             Balancer balancer = RunningBalancer.start(c -> c.health(ProbeConfig.OFF), b1.address());
+             AdminServer admin = AdminServer.start(ADMIN, List.of(balancer), AdminAccess.LOOPBACK);
+             TestClient open = new TestClient(balancer.localAddress())) {
+            assertEquals("B1", open.backendName("before"));
+            HttpResponse<String> added = send(admin, "POST", "/backends/127.0.0.1:" + b2.address().getPort() + "/add");
+            assertEquals(200, added.statusCode(), added.body());
+            assertEquals(Set.of("B1", "B2"), Set.of(TestClient.backendOf(balancer.localAddress(), null),
+                    TestClient.backendOf(balancer.localAddress(), null)));
+
+            HttpResponse<String> removed = send(admin, "POST", "/services/default/backends/127.0.0.1:"
+                    + b1.address().getPort() + "/remove");
+            assertEquals(200, removed.statusCode(), removed.body());
+            for (int i = 0; i < 3; i++) {
+                assertEquals("B2", TestClient.backendOf(balancer.localAddress(), null));
+            }
+            assertEquals("B1", open.backendName("draining"), "its open connection goes on");
+        }
+    }
+
     /**
      * Unknown backends, bad addresses, paths and methods get clear errors, not stack traces;
      * {@code B1} in a path stands for the one backend's port.
@@ -142,7 +167,10 @@ class AdminServerTest {
         "POST | /backends/127.0.0.1:99999/drain  | 400 | is not a backend address",
         "GET  | /backends/127.0.0.1:B1/drain     | 405 |",
         "POST | /status                          | 405 |",
-        "POST | /backends/127.0.0.1:1/reboot     | 404 | use POST /backends/HOST:PORT/drain or /enable",
+        "POST | /backends/127.0.0.1:1/reboot     | 404 | use POST /backends/HOST:PORT/drain, /enable, /add or /remove",
+        "POST | /backends/127.0.0.1:B1/remove    | 409 | it is the service's only backend",
+        "POST | /backends/127.0.0.1:B1/add       | 409 | is one already",
+        "POST | /services/nope/backends/127.0.0.1:1/add | 404 | no service 'nope'",
         "GET  | /nothing-here                    | 404 |",
         // Exact paths and methods: the JDK server alone would answer these as /status and /metrics.
         "GET  | /statusX                         | 404 |",
