@@ -17,6 +17,9 @@ IMAGE=target/image
 # The modules the jar's classes use, as jdeps sees them (java.sql comes with tinylog's
 # JDBC writer, jdk.management with the JVM metrics, jdk.unsupported with sun.misc.Signal).
 modules=$("$JDK/bin/jdeps" --ignore-missing-deps --multi-release 21 --print-module-deps "$JAR")
+# JNDI's DNS provider (DNS and SRV lookups through --dns-server) is found by name at run
+# time, so jdeps cannot see it.
+modules="$modules,jdk.naming.dns"
 rm -rf "$IMAGE"
 "$JDK/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
     --compress zip-6 --generate-cds-archive --output "$IMAGE"

@@ -3,6 +3,7 @@ package dev.loombalancer.admin;
 import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
+import dev.loombalancer.net.HostPort;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.nio.charset.StandardCharsets;
@@ -102,7 +103,7 @@ final class RequestGuard extends Filter {
 
     private boolean allowedHost(String hostHeader) {
         String host = hostOf(hostHeader).toLowerCase(Locale.ROOT);
-        return host.equals("localhost") || isIpLiteral(host) || access.hostNames().contains(host);
+        return host.equals("localhost") || HostPort.isIpLiteral(host) || access.hostNames().contains(host);
     }
 
     /** Why the request looks like a browser's cross-site one, or null. */
@@ -147,23 +148,5 @@ final class RequestGuard extends Filter {
         }
         int colon = value.lastIndexOf(':');
         return colon < 0 || value.indexOf(':') != colon ? value : value.substring(0, colon);
-    }
-
-    /** An IPv4 dotted quad or an IPv6 literal; never resolves anything. */
-    static boolean isIpLiteral(String host) {
-        if (host.contains(":")) {
-            return host.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == ':' || c == '.' || c == '%');
-        }
-        String[] parts = host.split("\\.", -1);
-        if (parts.length != 4) {
-            return false;
-        }
-        for (String part : parts) {
-            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(Character::isDigit)
-                    || Integer.parseInt(part) > 255) {
-                return false;
-            }
-        }
-        return true;
     }
 }

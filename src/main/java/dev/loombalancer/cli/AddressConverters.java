@@ -50,8 +50,28 @@ final class AddressConverters {
         }
     }
 
-    /** One {@code --backend} item, which a port range turns into many addresses. */
-    record BackendSpec(String text, List<InetSocketAddress> addresses) {
+    /** {@code --dns-server HOST:PORT}: an IP address and a port (a name would need a DNS server to find it). */
+    static final class DnsServer implements ITypeConverter<InetSocketAddress> {
+        @Override
+        public InetSocketAddress convert(String text) {
+            try {
+                HostPort.BackendSpec shape = HostPort.parseBackendSpec(text);
+                if (!shape.isLiteral() || shape.firstPort() != shape.lastPort()) {
+                    throw new TypeConversionException("'" + text + "' is not IP:PORT (example: 127.0.0.1:8600)");
+                }
+                return HostPort.parseBackends(text).get(0);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * One {@code --backend} item, which a port range turns into many addresses. An item
+     * given by name has no addresses yet: it is looked up once the options are all read
+     * (through {@code --dns-server}, if given), and again while running.
+     */
+    record BackendSpec(String text, HostPort.BackendSpec shape, List<InetSocketAddress> addresses) {
     }
 
     /** {@code --backend HOST:PORT} or {@code HOST:FIRST-LAST}. */
@@ -59,7 +79,8 @@ final class AddressConverters {
         @Override
         public BackendSpec convert(String text) {
             try {
-                return new BackendSpec(text, HostPort.parseBackends(text));
+                HostPort.BackendSpec shape = HostPort.parseBackendSpec(text);
+                return new BackendSpec(text, shape, shape.isLiteral() ? HostPort.parseBackends(text) : List.of());
             } catch (IllegalArgumentException e) {
                 throw new TypeConversionException(e.getMessage());
             }

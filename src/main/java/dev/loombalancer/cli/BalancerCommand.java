@@ -6,6 +6,7 @@ import dev.loombalancer.admission.AdmissionRules;
 import dev.loombalancer.admission.Cidr;
 import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.net.HostPort;
+import dev.loombalancer.logging.DurationText;
 import dev.loombalancer.net.Listeners;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.policy.StickyTable;
@@ -13,7 +14,9 @@ import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.proxy.WhenUnavailable;
 import dev.loombalancer.server.Balancer;
+import dev.loombalancer.server.BackendNames;
 import dev.loombalancer.server.BalancerConfig;
+import dev.loombalancer.server.NameResolver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -93,6 +96,21 @@ public final class BalancerCommand implements Callable<Integer> {
                 "Default: ${DEFAULT-VALUE}."
             })
     List<AddressConverters.BackendSpec> backends;
+
+    @Option(names = "--backend-srv", paramLabel = "_SERVICE._PROTO.NAME", split = ",",
+            description = "Backends from a DNS SRV name: each answer's target and port, with its weight; answers "
+                    + "of a higher priority than the lowest are backups. Looked up again every --resolve-interval.")
+    List<String> backendSrv = new ArrayList<>();
+
+    @Option(names = "--dns-server", paramLabel = "HOST:PORT", converter = AddressConverters.DnsServer.class,
+            description = "Ask this DNS server for backend names and SRV records instead of the system's resolver "
+                    + "(say, Consul's DNS interface on port 8600).")
+    InetSocketAddress dnsServer;
+
+    @Option(names = "--resolve-interval", paramLabel = "DURATION", defaultValue = "5s", converter = Durations.class,
+            description = "How often backends given by name (--backend NAME:PORT, --backend-srv) are looked up again; "
+                    + "a failed lookup keeps the last answer (default: ${DEFAULT-VALUE}).")
+    Duration resolveInterval;
 
     @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "2s",
             converter = Durations.class,
@@ -252,7 +270,17 @@ public final class BalancerCommand implements Callable<Integer> {
     /** Checks the options as a whole and builds the configuration; errors are usage errors. */
     BalancerConfig config() {
         try {
-            return BalancerConfig.builder(listen, distinctBackends())
+            BackendNames names = backendNames();
+            NameResolver.Resolved resolved;
+            try {
+                resolved = NameResolver.atStart(names);
+            } catch (IOException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage()
+                        + "; every backend name must answer at start");
+            }
+            return BalancerConfig.builder(listen, resolved.backends())
+                    .weighting(resolved.weighting())
+                    .names(names.any() ? names : null)
                     .connectTimeout(connectTimeout)
                     .retries(retries)
                     .backlog(backlog)
@@ -271,6 +299,20 @@ public final class BalancerCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+    }
+
+    /** The backends given by address, and those given by name, to look up. */
+    private BackendNames backendNames() {
+        if (resolveInterval.isZero() || resolveInterval.isNegative()) {
+            throw new IllegalArgumentException("--resolve-interval must be positive, not " + DurationText.of(resolveInterval));
+        }
+        List<BackendNames.Host> hosts = new ArrayList<>();
+        for (AddressConverters.BackendSpec item : backends) {
+            if (!item.shape().isLiteral()) {
+                hosts.add(new BackendNames.Host(item.shape().host(), item.shape().firstPort(), item.shape().lastPort()));
+            }
+        }
+        return new BackendNames(distinctBackends(), hosts, backendSrv, resolveInterval, dnsServer);
     }
 
     /**

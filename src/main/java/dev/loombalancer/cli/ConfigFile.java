@@ -235,29 +235,43 @@ final class ConfigFile {
             for (Map.Entry<String, NodeTuple> key : keys.entrySet()) {
                 if (!BACKEND_KEYS.contains(key.getKey())) {
                     throw invalid(key.getValue().getKeyNode(), "unknown key '" + key.getKey()
-                            + "' in a backend; a backend map holds address, weight and backup");
+                            + "' in a backend; a backend map holds address (or srv), weight and backup");
                 }
             }
             NodeTuple address = keys.get("address");
-            if (address == null) {
-                throw invalid(entry, "a backend map needs 'address: HOST:PORT'");
+            NodeTuple srv = keys.get("srv");
+            if ((address == null) == (srv == null)) {
+                throw invalid(entry, "a backend map needs 'address: HOST:PORT' or 'srv: _service._proto.name'");
+            }
+            Weighting share = weighting(keys);
+            if (srv != null) {
+                if (!share.equals(Weighting.DEFAULT)) {
+                    throw invalid(entry, "an 'srv' backend takes its weights and backups from the SRV answers");
+                }
+                args.add("--backend-srv=" + scalar(srv.getValueNode(), "srv"));
+                continue;
             }
             String text = scalar(address.getValueNode(), "address");
             args.add("--backend=" + text);
-            Weighting share = weighting(keys);
             if (!share.equals(Weighting.DEFAULT)) {
+                HostPort.BackendSpec shape;
                 try {
-                    for (InetSocketAddress backend : HostPort.parseBackends(text)) {
-                        weighting.put(new Backend(backend), share);
-                    }
+                    shape = HostPort.parseBackendSpec(text);
                 } catch (IllegalArgumentException e) {
-                    // the command line's parse of --backend reports it, with its line
+                    continue; // the command line's parse of --backend reports it, with its line
+                }
+                if (!shape.isLiteral()) {
+                    throw invalid(entry, "a weight or backup needs a backend given by IP address; for names, "
+                            + "SRV records carry weights and priorities ('srv:')");
+                }
+                for (InetSocketAddress backend : HostPort.parseBackends(text)) {
+                    weighting.put(new Backend(backend), share);
                 }
             }
         }
     }
 
-    private static final Set<String> BACKEND_KEYS = Set.of("address", "weight", "backup");
+    private static final Set<String> BACKEND_KEYS = Set.of("address", "srv", "weight", "backup");
 
     private Weighting weighting(Map<String, NodeTuple> keys) throws Invalid {
         int weight = 1;

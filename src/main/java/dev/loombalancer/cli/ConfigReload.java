@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.tinylog.Logger;
@@ -133,11 +134,12 @@ final class ConfigReload implements AutoCloseable {
             Balancer balancer = services.get(service.name());
             // Compared with what runs, not with the file before: the admin API may have changed it.
             if (!balancer.pool().backends().equals(next.backends())
-                    || !balancer.pool().weighting().equals(next.weighting())) {
-                balancer.updateBackends(next.backends(), next.weighting());
+                    || !balancer.pool().weighting().equals(next.weighting())
+                    || !Objects.equals(now.names(), next.names())) {
+                balancer.reconfigure(next); // the backends, and the names looked up from now on
                 changed.add(service.name());
             }
-            if (!now.withBackends(next.backends(), next.weighting()).equals(next)) {
+            if (!now.withBackends(next.backends(), next.weighting()).withNames(next.names()).equals(next)) {
                 Logger.warn("service {}: only backends and weights change on a reload; its other settings "
                         + "take effect at the next restart", service.name());
             }

@@ -66,6 +66,48 @@ public final class HostPort {
         return addresses;
     }
 
+    /** A {@code --backend} item before any DNS lookup: its host, and its port or range of ports. */
+    public record BackendSpec(String host, int firstPort, int lastPort) {
+        /** Whether the host is an IP address, which needs no lookup. */
+        public boolean isLiteral() {
+            return isIpLiteral(host);
+        }
+    }
+
+    /** Checks a {@code HOST:PORT} or {@code HOST:FIRST-LAST} item's shape and ports, without resolving anything. */
+    public static BackendSpec parseBackendSpec(String spec) {
+        Split split = split(spec.strip(), spec);
+        if (split.host.isEmpty()) {
+            throw new IllegalArgumentException("'" + spec + "' has an empty host");
+        }
+        int dash = split.port.indexOf('-');
+        int first = parsePort(dash < 0 ? split.port : split.port.substring(0, dash), 1);
+        int last = dash < 0 ? first : parsePort(split.port.substring(dash + 1), 1);
+        if (last < first) {
+            throw new IllegalArgumentException("'" + spec + "': port range " + split.port
+                    + " runs backwards; write it as " + last + "-" + first);
+        }
+        return new BackendSpec(split.host, first, last);
+    }
+
+    /** An IPv4 dotted quad or an IPv6 literal; never resolves anything. */
+    public static boolean isIpLiteral(String host) {
+        if (host.contains(":")) {
+            return host.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == ':' || c == '.' || c == '%');
+        }
+        String[] parts = host.split("\\.", -1);
+        if (parts.length != 4) {
+            return false;
+        }
+        for (String part : parts) {
+            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(Character::isDigit)
+                    || Integer.parseInt(part) > 255) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Formats an address the way users write it: {@code 127.0.0.1:9001}, {@code [::1]:9001}. */
     public static String format(InetSocketAddress address) {
         String host = address.getAddress() != null ? address(address.getAddress()) : address.getHostString();

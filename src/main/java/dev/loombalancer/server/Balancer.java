@@ -60,6 +60,12 @@ public final class Balancer implements BalancerView, AutoCloseable {
     private volatile Routing routing;
     private final ReentrantLock reconfiguring = new ReentrantLock();
     private long retiredUnserved; // no_backend_available counted by routings a reload replaced
+    // Backends given by name: what the resolver looks up again every interval.
+    private volatile BackendNames names;
+    private volatile Map<Backend, Weighting> fixedWeighting;
+    private final NameResolver resolver;
+    private final Thread resolverThread; // null when no backend is given by name
+    private String lastUnresolvable; // the resolver thread's own
     // Pipe threads are counted so that leaks show; connection threads are counted by `live`.
     private final CountingThreadFactory pipeThreads = new CountingThreadFactory("loom-pipe");
     private final ConnectionLimit limit;
@@ -81,6 +87,13 @@ public final class Balancer implements BalancerView, AutoCloseable {
                 new RiseFall(config.health().enabled(), config.health().rise(), config.health().fall()),
                 config.weighting(), config.slowStart(), config.logPrefix());
         this.routing = routing(pool, config.strategy().create(pool, config.sticky()));
+        this.names = config.names();
+        this.fixedWeighting = config.weighting();
+        this.resolver = new NameResolver(config.logPrefix());
+        // A platform thread: a lookup waits in JNDI's DNS client, in Selector.select, which runs
+        // inside synchronized (SelectorImpl) and so would pin a virtual thread on JDK 21-23.
+        this.resolverThread = names == null || !names.any() ? null
+                : Thread.ofPlatform().daemon().name("loom-resolver").unstarted(this::resolveNames);
         this.limit = ConnectionLimit.forFiles(config.maxConnections(), OpenFileLimit.current(),
                 config.health().enabled() ? Math.min(pool.size(), HealthProber.MAX_IN_FLIGHT) : 0, config.backlog());
         this.admission = new ClientAdmission(config.admission());
@@ -196,6 +209,46 @@ public final class Balancer implements BalancerView, AutoCloseable {
         }
     }
 
+    /**
+     * Applies a reloaded configuration's backends: its names are the ones looked up from
+     * now on, and its backends (as looked up when the file was read) replace the current ones.
+     */
+    public void reconfigure(BalancerConfig next) {
+        names = next.names();
+        fixedWeighting = next.weighting();
+        updateBackends(next.backends(), next.weighting());
+    }
+
+    /** Every interval, looks the names up again and applies what changed; until the balancer stops. */
+    private void resolveNames() {
+        try {
+            while (!stopped.await(names.interval().toNanos(), TimeUnit.NANOSECONDS)) {
+                BackendNames now = names;
+                if (now == null || !now.any()) {
+                    continue;
+                }
+                NameResolver.Resolved resolved;
+                try {
+                    resolved = resolver.resolve(now, fixedWeighting);
+                } catch (NameResolver.Unresolvable e) {
+                    // A name with no answer yet (one a reload added): the backends stay as they are.
+                    if (!e.getMessage().equals(lastUnresolvable)) {
+                        Logger.warn("{}{}; the backends stay as they are", config.logPrefix(), e.getMessage());
+                        lastUnresolvable = e.getMessage();
+                    }
+                    continue;
+                }
+                lastUnresolvable = null;
+                BackendPool pool = routing.pool();
+                if (!pool.backends().equals(resolved.backends()) || !pool.weighting().equals(resolved.weighting())) {
+                    updateBackends(resolved.backends(), resolved.weighting());
+                }
+            }
+        } catch (InterruptedException e) {
+            // stopping
+        }
+    }
+
     /** Waits out the drain timeout (or the balancer's stop), then cuts what still goes to a removed backend. */
     private void cutAfterDrain(Set<Backend> removed) {
         boolean stopping;
@@ -234,6 +287,9 @@ public final class Balancer implements BalancerView, AutoCloseable {
             }
         } finally {
             reconfiguring.unlock();
+        }
+        if (resolverThread != null) {
+            resolverThread.start();
         }
         Logger.info(StartupLine.of(localAddress(), routing.pool(), strategy(), config, limit));
         if (ConnectionThreads.PLATFORM) {

@@ -10,6 +10,7 @@ import dev.loombalancer.pool.Weighting;
 import dev.loombalancer.proxy.WhenUnavailable;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -32,6 +33,7 @@ import java.util.Objects;
  * @param drainTimeout    how long a graceful stop lets open connections finish
  * @param admission       which clients are proxied, and how many connections each may hold
  * @param weighting       weights and backups of the backends that have them (the configuration file's)
+ * @param names           backends given by DNS name, looked up again while running; null when none are
  * @param slowStart       how long a backend that comes back UP ramps up to its full weight; null: at once
  * @param reusePort       bind the listener with SO_REUSEPORT, so a new process can bind it beside the old
  * @param name            the service's name in a configuration file (its log lines and admin
@@ -41,8 +43,8 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                              int backlog, Strategy strategy, ProbeConfig health, StickyTable.Limits sticky,
                              Duration idleTimeout, WhenUnavailable whenUnavailable, int maxConnections,
                              Duration queueTimeout, Duration drainTimeout, AdmissionRules admission,
-                             Map<Backend, Weighting> weighting, Duration slowStart, boolean reusePort,
-                             String name) {
+                             Map<Backend, Weighting> weighting, BackendNames names, Duration slowStart,
+                             boolean reusePort, String name) {
 
     public static final String DEFAULT_NAME = "default";
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -107,15 +109,29 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
     /** The same configuration as the configuration file's service {@code newName}, with its backends' weighting. */
     public BalancerConfig asService(String newName, Map<Backend, Weighting> newWeighting) {
         return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
-                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
-                slowStart, reusePort, newName);
+                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, merged(newWeighting),
+                names, slowStart, reusePort, newName);
+    }
+
+    /** This configuration's weighting with {@code more} over it (SRV answers' weights, then the file's). */
+    private Map<Backend, Weighting> merged(Map<Backend, Weighting> more) {
+        Map<Backend, Weighting> all = new HashMap<>(weighting);
+        all.putAll(more);
+        return all;
     }
 
     /** The same configuration with other backends: what a reload can change in place. */
     public BalancerConfig withBackends(List<Backend> newBackends, Map<Backend, Weighting> newWeighting) {
         return new BalancerConfig(listen, newBackends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
-                slowStart, reusePort, name);
+                names, slowStart, reusePort, name);
+    }
+
+    /** The same configuration with other names to look up. */
+    public BalancerConfig withNames(BackendNames newNames) {
+        return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
+                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
+                newNames, slowStart, reusePort, name);
     }
 
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */
@@ -144,6 +160,8 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         private Duration queueTimeout = DEFAULT_QUEUE_TIMEOUT;
         private boolean reusePort;
         private Duration slowStart;
+        private Map<Backend, Weighting> weighting = Map.of();
+        private BackendNames names;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private AdmissionRules admission = AdmissionRules.OPEN;
 
@@ -192,6 +210,16 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             return this;
         }
 
+        public Builder weighting(Map<Backend, Weighting> value) {
+            weighting = value;
+            return this;
+        }
+
+        public Builder names(BackendNames value) {
+            names = value;
+            return this;
+        }
+
         public Builder slowStart(Duration value) {
             slowStart = value;
             return this;
@@ -224,8 +252,8 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
 
         public BalancerConfig build() {
             return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
-                    idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, Map.of(),
-                    slowStart, reusePort, DEFAULT_NAME);
+                    idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
+                    names, slowStart, reusePort, DEFAULT_NAME);
         }
     }
 }

@@ -231,7 +231,7 @@ class CommandLineTest {
         "--backend         | [::1:9001                   | is not [IPV6]:PORT",
         "--backend         | 127.0.0.1:abc               | is not a port number",
         "--backend         | 127.0.0.1:9005-9001         | runs backwards",
-        "--backend         | no-such-host.invalid:9001   | cannot resolve host 'no-such-host.invalid'",
+        "--backend         | no-such-host.invalid:9001   | cannot look up no-such-host.invalid:9001 through the system's resolver",
         "--backend         | 127.0.0.1:9001,127.0.0.1:9001 | is given twice",
         "--backend         | 127.0.0.1:9000-9002,localhost:9001 | is given twice",
         "--listen          | 127.0.0.1:65536             | port 65536 is outside 0-65535",
