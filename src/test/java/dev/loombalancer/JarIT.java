@@ -403,6 +403,42 @@ class JarIT {
         }
     }
 
+    /**
+     * A Kubernetes ConfigMap volume: loom.yaml is a symlink through ..data, itself a symlink
+     * to a timestamped directory, and an update swaps ..data. The reload sees it.
+     */
+    @Test
+    void aConfigMapSymlinkSwapIsReloaded() throws Exception {
+        try (TestBackend b1 = TestBackend.hello("B1"); TestBackend b2 = TestBackend.hello("B2")) {
+            Path volume = Files.createTempDirectory("loom-configmap");
+            int port = Ports.free().getPort();
+            String service = "services:\n  - name: web\n    listen: 127.0.0.1:" + port + "\n    backends: [127.0.0.1:%d]\n";
+            Path first = Files.createDirectory(volume.resolve("..2026_12_02_01"));
+            Files.writeString(first.resolve("loom.yaml"), service.formatted(b1.address().getPort()));
+            Files.createSymbolicLink(volume.resolve("..data"), first.getFileName());
+            Files.createSymbolicLink(volume.resolve("loom.yaml"), Path.of("..data/loom.yaml"));
+            try (BalancerProcess balancer = BalancerProcess.start("--config", volume.resolve("loom.yaml").toString())) {
+                InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+                balancer.awaitLine("service web: listening on");
+                assertEquals("B1", TestClient.backendOf(address, null));
+
+                // What the kubelet does: a new directory, a new ..data link beside, renamed over the old one.
+                Path second = Files.createDirectory(volume.resolve("..2026_12_02_02"));
+                Files.writeString(second.resolve("loom.yaml"), service.formatted(b2.address().getPort()));
+                Path next = Files.createSymbolicLink(volume.resolve("..data_tmp"), second.getFileName());
+                Files.move(next, volume.resolve("..data"), StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+                await().atMost(Duration.ofSeconds(10)).until(() -> TestClient.backendOf(address, null).equals("B2"));
+            } finally {
+                for (Path each : List.of(volume.resolve("loom.yaml"), volume.resolve("..data"),
+                        volume.resolve("..2026_12_02_01/loom.yaml"), volume.resolve("..2026_12_02_02/loom.yaml"),
+                        volume.resolve("..2026_12_02_01"), volume.resolve("..2026_12_02_02"), volume)) {
+                    Files.deleteIfExists(each);
+                }
+            }
+        }
+    }
+
     /** Replaces the file as editors and Kubernetes do: write beside it, then rename over it. */
     private static void write(Path file, String text) throws IOException {
         Path next = file.resolveSibling(file.getFileName() + ".next");

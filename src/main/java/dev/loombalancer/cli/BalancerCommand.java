@@ -183,7 +183,8 @@ public final class BalancerCommand implements Callable<Integer> {
     Duration queueTimeout;
 
     @Option(names = "--slow-start", paramLabel = "DURATION", defaultValue = "off", converter = Durations.class,
-            description = "A backend that comes back UP ramps from a sixteenth of its weight to all of it over this "
+            description = "A backend that comes back UP, or is added while running, ramps from a sixteenth of its "
+                    + "weight to all of it over this "
                     + "long (HAProxy's slowstart; round-robin, least-connections and sticky placement); off or 0 "
                     + "for at once (default: ${DEFAULT-VALUE}).")
     Duration slowStart;

@@ -91,6 +91,14 @@ public final class BackendPool {
             Entry kept = previous == null ? null : previous.entries.get(backend);
             Entry entry = kept != null ? kept
                     : new Entry(new BackendHealth(thresholds.rise(), thresholds.fall()), new BackendStats());
+            if (previous != null && slowStartNanos > 0) {
+                Long ramp = previous.ramping.get(backend);
+                if (kept == null) {
+                    ramping.put(backend, System.nanoTime()); // added while running: ramps up as a recovered one does
+                } else if (ramp != null) {
+                    ramping.put(backend, ramp); // still ramping: go on where it was
+                }
+            }
             if (entries.put(backend, entry) != null) {
                 throw new IllegalArgumentException("backend " + backend + " is listed twice");
             }

@@ -4,6 +4,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.loombalancer.health.ProbeConfig;
+import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendState;
 import dev.loombalancer.pool.Weighting;
@@ -12,6 +14,7 @@ import dev.loombalancer.testing.Ports;
 import dev.loombalancer.testing.RunningBalancer;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -85,6 +88,40 @@ class UpdateBackendsTest {
                 }
                 assertEquals(6, onB2, "weight 3 against 1, the DOWN one skipped");
             }
+        }
+    }
+
+    /** Sticky clients stay with their backend across a change that keeps it. */
+    @Test
+    void stickyClientsStayAcrossAChange() throws Exception {
+        try (TestBackend b1 = TestBackend.hello("B1"); TestBackend b2 = TestBackend.hello("B2");
+             TestBackend b3 = TestBackend.hello("B3");
+             Balancer balancer = RunningBalancer.start(c -> c.strategy(Strategy.STICKY).health(ProbeConfig.OFF),
+                     b1.address(), b2.address())) {
+            InetAddress client = InetAddress.getByName("127.0.0.5");
+            String before = TestClient.backendOf(balancer.localAddress(), client);
+            balancer.updateBackends(List.of(new Backend(b1.address()), new Backend(b2.address()),
+                    new Backend(b3.address())), Map.of());
+            for (int i = 0; i < 5; i++) {
+                assertEquals(before, TestClient.backendOf(balancer.localAddress(), client), "still its backend");
+            }
+        }
+    }
+
+    /** With slow start, a backend added while running ramps up as a recovered one does. */
+    @Test
+    void anAddedBackendRampsUpWithSlowStart() throws Exception {
+        try (TestBackend b1 = TestBackend.hello("B1"); TestBackend b2 = TestBackend.hello("B2");
+             Balancer balancer = RunningBalancer.start(c -> c.slowStart(Duration.ofSeconds(30)).health(ProbeConfig.OFF),
+                     b1.address())) {
+            Backend added = new Backend(b2.address());
+            balancer.updateBackends(List.of(new Backend(b1.address()), added), Map.of());
+            assertTrue(balancer.pool().ramping().contains(added), "ramping");
+            int onAdded = 0;
+            for (int i = 0; i < 32; i++) {
+                onAdded += TestClient.backendOf(balancer.localAddress(), null).equals("B2") ? 1 : 0;
+            }
+            assertTrue(onAdded <= 4, onAdded + " of 32 to the backend just added");
         }
     }
 }
