@@ -4,6 +4,8 @@ import dev.loombalancer.admin.AdminAccess;
 import dev.loombalancer.admin.AdminServer;
 import dev.loombalancer.admission.AdmissionRules;
 import dev.loombalancer.admission.Cidr;
+import dev.loombalancer.health.Escapes;
+import dev.loombalancer.health.HealthCheck;
 import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.logging.DurationText;
@@ -152,6 +154,42 @@ public final class BalancerCommand implements Callable<Integer> {
             description = "How long a probe may take to connect before it counts as failed (default: ${DEFAULT-VALUE}).")
     Duration healthTimeout;
 
+    @Option(names = "--health-check", paramLabel = "KIND", defaultValue = "tcp",
+            converter = Choices.HealthChecks.class, completionCandidates = Choices.HealthChecks.class,
+            description = "What a probe asks: ${COMPLETION-CANDIDATES}. tcp: the handshake is the check; http: "
+                    + "GET --health-http-path must answer --health-http-status; send-expect: --health-send must be "
+                    + "answered with a reply starting with --health-expect (default: ${DEFAULT-VALUE}).")
+    HealthCheck.Kind healthCheck;
+
+    @Option(names = "--health-http-path", paramLabel = "PATH", defaultValue = "/",
+            description = "With --health-check http: the path asked for (default: ${DEFAULT-VALUE}).")
+    String healthHttpPath;
+
+    @Option(names = "--health-http-status", paramLabel = "LOW[-HIGH]", defaultValue = "200-399",
+            description = "With --health-check http: the statuses that pass (default: ${DEFAULT-VALUE}).")
+    String healthHttpStatus;
+
+    @Option(names = "--health-send", paramLabel = "BYTES",
+            description = "With --health-check send-expect: what the probe writes; \\r, \\n, \\t, \\\\ and \\xHH "
+                    + "escapes (redis: PING\\r\\n).")
+    String healthSend;
+
+    @Option(names = "--health-expect", paramLabel = "BYTES",
+            description = "With --health-check send-expect: what the reply must start with, escapes as in "
+                    + "--health-send (redis: +PONG).")
+    String healthExpect;
+
+    @Option(names = "--health-port", paramLabel = "PORT", defaultValue = "0",
+            description = "Probe this port of each backend's host instead of its traffic port (Patroni answers on "
+                    + "8008 for PostgreSQL on 5432); 0: the traffic port (default: ${DEFAULT-VALUE}).")
+    int healthPort;
+
+    @Option(names = "--on-marked-down", paramLabel = "ACTION", defaultValue = "none",
+            description = "What happens to a backend's open connections when it goes DOWN: none, or "
+                    + "shutdown-sessions to close them so clients reconnect to a healthy one, as a database "
+                    + "failover needs (HAProxy's on-marked-down; default: ${DEFAULT-VALUE}).")
+    String onMarkedDown;
+
     @Option(names = "--fall", paramLabel = "N", defaultValue = "3",
             description = "Consecutive failures (probes or client connections) that take a backend DOWN "
                     + "(default: ${DEFAULT-VALUE}).")
@@ -286,7 +324,9 @@ public final class BalancerCommand implements Callable<Integer> {
                     .retries(retries)
                     .backlog(backlog)
                     .strategy(strategy)
-                    .health(new ProbeConfig(noHealthCheck ? Duration.ZERO : healthInterval, healthTimeout, rise, fall))
+                    .health(new ProbeConfig(noHealthCheck ? Duration.ZERO : healthInterval, healthTimeout, rise, fall,
+                            healthCheck()))
+                    .shutdownSessionsOnDown(shutdownSessionsOnDown())
                     .sticky(new StickyTable.Limits(stickyTtl, stickyMax))
                     .idleTimeout(idleTimeout)
                     .whenUnavailable(whenUnavailable)
@@ -300,6 +340,50 @@ public final class BalancerCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+    }
+
+    /** The health check the options describe. */
+    private HealthCheck healthCheck() {
+        if (healthPort < 0 || healthPort > 65535) {
+            throw new IllegalArgumentException("--health-port must be 1-65535, or 0 for the traffic port, not " + healthPort);
+        }
+        if (!healthHttpPath.startsWith("/") || healthHttpPath.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
+            throw new IllegalArgumentException("--health-http-path must start with / and hold no spaces or "
+                    + "control characters, not '" + OneLineErrors.printable(healthHttpPath) + "'");
+        }
+        String[] range = healthHttpStatus.split("-", 2);
+        int low;
+        int high;
+        try {
+            low = Integer.parseInt(range[0].strip());
+            high = range.length == 1 ? low : Integer.parseInt(range[1].strip());
+        } catch (NumberFormatException e) {
+            low = high = -1;
+        }
+        if (low < 100 || high > 599 || low > high) {
+            throw new IllegalArgumentException("--health-http-status must be a status or a range of them, such as "
+                    + "200-399, not '" + healthHttpStatus + "'");
+        }
+        byte[] send = new byte[0];
+        byte[] expect = new byte[0];
+        if (healthCheck == HealthCheck.Kind.SEND_EXPECT) {
+            if (healthSend == null || healthExpect == null || healthExpect.isEmpty()) {
+                throw new IllegalArgumentException("--health-check send-expect needs --health-send and --health-expect "
+                        + "(redis: --health-send 'PING\\r\\n' --health-expect +PONG)");
+            }
+            send = Escapes.decode(healthSend);
+            expect = Escapes.decode(healthExpect);
+        }
+        return new HealthCheck(healthCheck, healthHttpPath, low, high, send, expect, healthPort);
+    }
+
+    private boolean shutdownSessionsOnDown() {
+        return switch (onMarkedDown) {
+            case "none" -> false;
+            case "shutdown-sessions" -> true;
+            default -> throw new IllegalArgumentException("--on-marked-down is none or shutdown-sessions, not '"
+                    + onMarkedDown + "'");
+        };
     }
 
     /** The backends given by address, and those given by name, to look up. */

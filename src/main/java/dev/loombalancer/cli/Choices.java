@@ -1,5 +1,6 @@
 package dev.loombalancer.cli;
 
+import dev.loombalancer.health.HealthCheck;
 import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.proxy.WhenUnavailable;
 import java.util.Arrays;
@@ -49,6 +50,13 @@ abstract class Choices<E extends Enum<E>> implements ITypeConverter<E>, Iterable
     static final class Unavailable extends Choices<WhenUnavailable> {
         Unavailable() {
             super(WhenUnavailable.values());
+        }
+    }
+
+    /** {@code --health-check}. */
+    static final class HealthChecks extends Choices<HealthCheck.Kind> {
+        HealthChecks() {
+            super(HealthCheck.Kind.values());
         }
     }
 }

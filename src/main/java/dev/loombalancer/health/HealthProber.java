@@ -1,10 +1,12 @@
 package dev.loombalancer.health;
 
 import dev.loombalancer.concurrent.Uninterruptibly;
+import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.Proxy;
 import java.net.Socket;
 import java.util.List;
@@ -135,9 +137,17 @@ public final class HealthProber implements AutoCloseable {
         }
     }
 
-    /** One TCP connect; success is a completed handshake, as in HAProxy's plain {@code check}. */
+    /**
+     * One check: a TCP connect, then whatever {@link HealthCheck} asks, all within the
+     * health timeout. With {@code tcp}, success is a completed handshake, as in HAProxy's
+     * plain {@code check}.
+     */
     private void probe(Backend backend) {
         long started = System.nanoTime();
+        long deadline = started + config.timeout().toNanos();
+        HealthCheck check = config.check();
+        InetSocketAddress target = check.port() == 0 ? backend.address()
+                : new InetSocketAddress(backend.address().getAddress(), check.port());
         boolean opened = false;
         try (Socket socket = new Socket(Proxy.NO_PROXY)) { // a plain socket: see BackendConnector
             SocketErrors.openFirst(socket);
@@ -145,10 +155,24 @@ public final class HealthProber implements AutoCloseable {
             // TIME_WAIT socket behind per probe (HAProxy's checks do the same).
             socket.setSoLinger(true, 0);
             opened = true;
-            socket.connect(backend.address(), timeoutMillis);
+            socket.connect(target, timeoutMillis);
+            String answer;
+            try {
+                answer = check.ask(socket, HostPort.format(target), deadline);
+            } catch (HealthCheck.Failed | IOException failed) {
+                // Connected, so whatever goes wrong now is the backend's answer (or silence).
+                if (closing.getCount() == 0) {
+                    return;
+                }
+                pool.failed(backend, failed instanceof HealthCheck.Failed ? failed.getMessage()
+                        : SocketErrors.describe(failed));
+                observer.probed(false, System.nanoTime() - started);
+                return;
+            }
             long nanos = System.nanoTime() - started;
             long micros = nanos / 1_000;
-            pool.succeeded(backend, "check passed in " + (micros < 1000 ? micros + "µs" : micros / 1000 + "ms"));
+            pool.succeeded(backend, (check.kind() == HealthCheck.Kind.TCP ? "check passed" : answer) + " in "
+                    + (micros < 1000 ? micros + "µs" : micros / 1000 + "ms"));
             observer.probed(true, nanos);
         } catch (IOException e) {
             if (closing.getCount() == 0) {

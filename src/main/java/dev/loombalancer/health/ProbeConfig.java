@@ -10,9 +10,14 @@ import java.time.Duration;
  * {@code rise}). An interval of zero turns checking off, and then every backend is
  * always considered UP.
  */
-public record ProbeConfig(Duration interval, Duration timeout, int rise, int fall) {
+public record ProbeConfig(Duration interval, Duration timeout, int rise, int fall, HealthCheck check) {
 
     public static final ProbeConfig DEFAULT = new ProbeConfig(Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3);
+
+    /** A TCP check (the handshake is the check), as {@code --health-check tcp}. */
+    public ProbeConfig(Duration interval, Duration timeout, int rise, int fall) {
+        this(interval, timeout, rise, fall, HealthCheck.TCP);
+    }
     public static final ProbeConfig OFF = new ProbeConfig(Duration.ZERO, DEFAULT.timeout, DEFAULT.rise, DEFAULT.fall);
 
     public ProbeConfig {
@@ -34,7 +39,9 @@ public record ProbeConfig(Duration interval, Duration timeout, int rise, int fal
     /** How the command line shows it in the startup line. */
     public String describe() {
         return enabled()
-                ? "health checks every " + DurationText.of(interval) + " (timeout " + DurationText.of(timeout) + ", rise " + rise + ", fall " + fall + ")"
+                ? "health checks every " + DurationText.of(interval) + " (" + (check.kind() == HealthCheck.Kind.TCP
+                        && check.port() == 0 ? "" : check.describe() + ", ") + "timeout " + DurationText.of(timeout)
+                        + ", rise " + rise + ", fall " + fall + ")"
                 : "health checks off";
     }
 

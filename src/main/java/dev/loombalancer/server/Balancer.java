@@ -14,6 +14,7 @@ import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.Weighting;
 import dev.loombalancer.pool.BackendPool;
 import dev.loombalancer.pool.ConnectionCounter;
+import dev.loombalancer.pool.PoolListener;
 import dev.loombalancer.pool.RiseFall;
 import dev.loombalancer.proxy.BackendConnector;
 import dev.loombalancer.proxy.ProxiedConnection;
@@ -121,6 +122,14 @@ public final class Balancer implements BalancerView, AutoCloseable {
     }
 
     private Routing routing(BackendPool pool, SelectionPolicy policy) {
+        if (config.shutdownSessionsOnDown()) {
+            pool.addListener(new PoolListener() {
+                @Override
+                public void stateChanged(Backend backend) {
+                    shutDownSessionsIfDown(pool, backend);
+                }
+            });
+        }
         ProxyContext context = new ProxyContext(new BackendConnector(pool, config.connectTimeout(), config.retries(),
                 config.whenUnavailable().action()), policy, pipeThreads, config.whenUnavailable(),
                 config.name().equals(BalancerConfig.DEFAULT_NAME) ? null : config.name());
@@ -246,6 +255,21 @@ public final class Balancer implements BalancerView, AutoCloseable {
             }
         } catch (InterruptedException e) {
             // stopping
+        }
+    }
+
+    /**
+     * {@code --on-marked-down shutdown-sessions}: a backend that went DOWN has its open
+     * connections closed, so their clients reconnect, to a healthy backend (a database
+     * failover: the old primary must not keep them).
+     */
+    private void shutDownSessionsIfDown(BackendPool pool, Backend backend) {
+        if (!pool.isUp(backend)) {
+            int cut = live.cutWhere(connection -> backend.equals(connection.backend()), "backend DOWN");
+            if (cut > 0) {
+                Logger.info("{}backend {} DOWN: closed its {} open connection{} (--on-marked-down shutdown-sessions)",
+                        config.logPrefix(), backend, cut, cut == 1 ? "" : "s");
+            }
         }
     }
 

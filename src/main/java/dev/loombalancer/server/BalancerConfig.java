@@ -35,6 +35,8 @@ import java.util.Objects;
  * @param weighting       weights and backups of the backends that have them (the configuration file's)
  * @param names           backends given by DNS name, looked up again while running; null when none are
  * @param slowStart       how long a backend that comes back UP ramps up to its full weight; null: at once
+ * @param shutdownSessionsOnDown close a backend's open connections when it goes DOWN (HAProxy's
+ *                        {@code on-marked-down shutdown-sessions})
  * @param reusePort       bind the listener with SO_REUSEPORT, so a new process can bind it beside the old
  * @param name            the service's name in a configuration file (its log lines and admin
  *                        entries say it); {@value #DEFAULT_NAME} for the command line's one service
@@ -44,7 +46,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                              Duration idleTimeout, WhenUnavailable whenUnavailable, int maxConnections,
                              Duration queueTimeout, Duration drainTimeout, AdmissionRules admission,
                              Map<Backend, Weighting> weighting, BackendNames names, Duration slowStart,
-                             boolean reusePort, String name) {
+                             boolean shutdownSessionsOnDown, boolean reusePort, String name) {
 
     public static final String DEFAULT_NAME = "default";
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -110,7 +112,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
     public BalancerConfig asService(String newName, Map<Backend, Weighting> newWeighting) {
         return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, merged(newWeighting),
-                names, slowStart, reusePort, newName);
+                names, slowStart, shutdownSessionsOnDown, reusePort, newName);
     }
 
     /** This configuration's weighting with {@code more} over it (SRV answers' weights, then the file's). */
@@ -124,14 +126,14 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
     public BalancerConfig withBackends(List<Backend> newBackends, Map<Backend, Weighting> newWeighting) {
         return new BalancerConfig(listen, newBackends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
-                names, slowStart, reusePort, name);
+                names, slowStart, shutdownSessionsOnDown, reusePort, name);
     }
 
     /** The same configuration with other names to look up. */
     public BalancerConfig withNames(BackendNames newNames) {
         return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
-                newNames, slowStart, reusePort, name);
+                newNames, slowStart, shutdownSessionsOnDown, reusePort, name);
     }
 
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */
@@ -162,6 +164,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         private Duration slowStart;
         private Map<Backend, Weighting> weighting = Map.of();
         private BackendNames names;
+        private boolean shutdownSessionsOnDown;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private AdmissionRules admission = AdmissionRules.OPEN;
 
@@ -215,6 +218,11 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             return this;
         }
 
+        public Builder shutdownSessionsOnDown(boolean value) {
+            shutdownSessionsOnDown = value;
+            return this;
+        }
+
         public Builder names(BackendNames value) {
             names = value;
             return this;
@@ -253,7 +261,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         public BalancerConfig build() {
             return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                     idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
-                    names, slowStart, reusePort, DEFAULT_NAME);
+                    names, slowStart, shutdownSessionsOnDown, reusePort, DEFAULT_NAME);
         }
     }
 }

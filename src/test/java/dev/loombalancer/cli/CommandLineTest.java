@@ -261,6 +261,12 @@ class CommandLineTest {
         "--idle-timeout    | 5                           | has no unit; write 5ms, 5s or 5m",
         "--connect-timeout | 0                           | connect timeout must be between 1ms and 24d, not 0s",
         "--admin           | 0.0.0.0:9900                | is reachable from other hosts, so it needs --admin-token-file FILE",
+        "--health-check    | icmp                        | is not one of tcp, http, send-expect",
+        "--health-check    | send-expect                 | --health-check send-expect needs --health-send and --health-expect",
+        "--health-http-status | 99                       | --health-http-status must be a status or a range of them",
+        "--health-http-path | health                     | --health-http-path must start with /",
+        "--health-port     | 70000                       | --health-port must be 1-65535",
+        "--on-marked-down  | reboot                      | --on-marked-down is none or shutdown-sessions, not 'reboot'",
         "--no-such-option  | x                           | Unknown option",
     })
     void badInputIsAOneLineUsageError(String option, String value, String expected) {
