@@ -215,6 +215,13 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "proxy_timeout); off or 0 to never (default: ${DEFAULT-VALUE}).")
     Duration idleTimeout;
 
+    @Option(names = "--server-timeout", paramLabel = "DURATION", defaultValue = "off", converter = Durations.class,
+            description = "Close a connection whose backend has not answered the client's bytes for this long, and "
+                    + "count it as a failure of the backend, so a frozen one leaves rotation after --fall of them "
+                    + "(HAProxy's timeout server); off or 0 to wait as long as the idle timeout (default: "
+                    + "${DEFAULT-VALUE}).")
+    Duration serverTimeout;
+
     @Option(names = "--queue-timeout", paramLabel = "DURATION", defaultValue = "60s", converter = Durations.class,
             description = "How long a client may wait for a --max-connections slot before it is closed "
                     + "(HAProxy's timeout queue; default: ${DEFAULT-VALUE}).")
@@ -327,6 +334,7 @@ public final class BalancerCommand implements Callable<Integer> {
                     .health(new ProbeConfig(noHealthCheck ? Duration.ZERO : healthInterval, healthTimeout, rise, fall,
                             healthCheck()))
                     .shutdownSessionsOnDown(shutdownSessionsOnDown())
+                    .serverTimeout(serverTimeout)
                     .sticky(new StickyTable.Limits(stickyTtl, stickyMax))
                     .idleTimeout(idleTimeout)
                     .whenUnavailable(whenUnavailable)

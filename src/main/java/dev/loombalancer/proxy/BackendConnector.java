@@ -147,4 +147,11 @@ public final class BackendConnector {
         }
         return null;
     }
+
+    /** A connected backend did not answer in time: counted against it, as a refused connect is. */
+    public void serverTimedOut(Backend backend, String why) {
+        if (pool.contains(backend)) {
+            pool.connectFailed(backend, why);
+        }
+    }
 }

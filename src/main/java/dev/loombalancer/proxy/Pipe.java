@@ -31,17 +31,20 @@ final class Pipe implements StructuredScope.Task {
     private final Socket to;
     private final Activity activity;
     private final String endOfStream;
+    private final boolean towardBackend;
     private volatile long bytes;
 
     /**
      * @param activity    touched for every chunk copied, for the idle timeout
      * @param endOfStream what reaching end of stream means, for the access log ("client closed")
+     * @param towardBackend whether this pipe copies the client's bytes to the backend
      */
-    Pipe(Socket from, Socket to, Activity activity, String endOfStream) {
+    Pipe(Socket from, Socket to, Activity activity, String endOfStream, boolean towardBackend) {
         this.from = from;
         this.to = to;
         this.activity = activity;
         this.endOfStream = endOfStream;
+        this.towardBackend = towardBackend;
     }
 
     /** Copies until end of stream, then half-closes the receiving socket. */
@@ -74,14 +77,14 @@ final class Pipe implements StructuredScope.Task {
         public void write(byte[] buffer, int offset, int length) throws IOException {
             out.write(buffer, offset, length);
             bytes += length;
-            activity.touch();
+            activity.touch(towardBackend);
         }
 
         @Override
         public void write(int b) throws IOException {
             out.write(b);
             bytes++;
-            activity.touch();
+            activity.touch(towardBackend);
         }
     }
 }

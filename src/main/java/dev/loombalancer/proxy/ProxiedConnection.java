@@ -84,8 +84,8 @@ public final class ProxiedConnection implements Runnable {
                     if (cutBecause.get() != null) {
                         Closer.closeQuietly(server); // cut while connecting, after cut() looked
                     }
-                    toBackend = new Pipe(client, server, activity, "client closed");
-                    toClient = new Pipe(server, client, activity, "backend closed");
+                    toBackend = new Pipe(client, server, activity, "client closed", true);
+                    toClient = new Pipe(server, client, activity, "backend closed", false);
                     end = proxy(connected, toBackend, toClient);
                 }
             }
@@ -116,6 +116,28 @@ public final class ProxiedConnection implements Runnable {
     public void cut(String why) {
         if (cutBecause.compareAndSet(null, why)) {
             closeBoth(server); // a backend socket that appears after this is closed by run()
+        }
+    }
+
+    /**
+     * Nanoseconds the backend has owed an answer (the client's bytes passed on, none back
+     * since), or 0 when it owes none.
+     */
+    public long awaitingNanos(long nowNanos) {
+        long since = activity.awaitingSinceNanos();
+        return since == 0 ? 0 : nowNanos - since;
+    }
+
+    /**
+     * {@code --server-timeout}: the backend took too long to answer. The connection is cut,
+     * and the silence counts against the backend as a failure (passive health, as HAProxy's
+     * {@code observe layer4}), so a frozen backend leaves rotation after {@code --fall} of them.
+     */
+    public void serverTimedOut(String why) {
+        Backend backend = connectedTo;
+        cut("server timeout");
+        if (backend != null) {
+            context.connector().serverTimedOut(backend, why);
         }
     }
 

@@ -99,7 +99,8 @@ public final class Balancer implements BalancerView, AutoCloseable {
                 config.health().enabled() ? Math.min(pool.size(), HealthProber.MAX_IN_FLIGHT) : 0, config.backlog());
         this.admission = new ClientAdmission(config.admission());
         this.live = new LiveConnections(admission, limit, config.queueTimeout());
-        this.idleReaper = config.idleTimeout() == null ? null : new IdleReaper(live, config.idleTimeout());
+        this.idleReaper = config.idleTimeout() == null && config.serverTimeout() == null ? null
+                : new IdleReaper(live, config.idleTimeout(), config.serverTimeout());
         this.idleReaperThread = idleReaper == null ? null : Thread.ofVirtual().name("loom-idle-reaper").unstarted(idleReaper);
         this.acceptThread = Thread.ofVirtual().name("loom-accept").unstarted(new AcceptLoop(listener, limit, this::dispatch));
     }

@@ -35,6 +35,8 @@ import java.util.Objects;
  * @param weighting       weights and backups of the backends that have them (the configuration file's)
  * @param names           backends given by DNS name, looked up again while running; null when none are
  * @param slowStart       how long a backend that comes back UP ramps up to its full weight; null: at once
+ * @param serverTimeout   close a connection whose backend has not answered the client's bytes for this long,
+ *                        and count it against the backend; null: never
  * @param shutdownSessionsOnDown close a backend's open connections when it goes DOWN (HAProxy's
  *                        {@code on-marked-down shutdown-sessions})
  * @param reusePort       bind the listener with SO_REUSEPORT, so a new process can bind it beside the old
@@ -46,7 +48,8 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                              Duration idleTimeout, WhenUnavailable whenUnavailable, int maxConnections,
                              Duration queueTimeout, Duration drainTimeout, AdmissionRules admission,
                              Map<Backend, Weighting> weighting, BackendNames names, Duration slowStart,
-                             boolean shutdownSessionsOnDown, boolean reusePort, String name) {
+                             Duration serverTimeout, boolean shutdownSessionsOnDown, boolean reusePort,
+                             String name) {
 
     public static final String DEFAULT_NAME = "default";
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -67,6 +70,9 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         Objects.requireNonNull(admission, "admission");
         Objects.requireNonNull(name, "name");
         weighting = Map.copyOf(weighting);
+        if (serverTimeout != null && (serverTimeout.isNegative() || serverTimeout.isZero())) {
+            serverTimeout = null; // zero means off, as on the command line
+        }
         if (slowStart != null && (slowStart.isNegative() || slowStart.isZero())) {
             slowStart = null; // zero means off, as on the command line
         }
@@ -112,7 +118,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
     public BalancerConfig asService(String newName, Map<Backend, Weighting> newWeighting) {
         return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, merged(newWeighting),
-                names, slowStart, shutdownSessionsOnDown, reusePort, newName);
+                names, slowStart, serverTimeout, shutdownSessionsOnDown, reusePort, newName);
     }
 
     /** This configuration's weighting with {@code more} over it (SRV answers' weights, then the file's). */
@@ -126,14 +132,14 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
     public BalancerConfig withBackends(List<Backend> newBackends, Map<Backend, Weighting> newWeighting) {
         return new BalancerConfig(listen, newBackends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
-                names, slowStart, shutdownSessionsOnDown, reusePort, name);
+                names, slowStart, serverTimeout, shutdownSessionsOnDown, reusePort, name);
     }
 
     /** The same configuration with other names to look up. */
     public BalancerConfig withNames(BackendNames newNames) {
         return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
-                newNames, slowStart, shutdownSessionsOnDown, reusePort, name);
+                newNames, slowStart, serverTimeout, shutdownSessionsOnDown, reusePort, name);
     }
 
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */
@@ -165,6 +171,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         private Map<Backend, Weighting> weighting = Map.of();
         private BackendNames names;
         private boolean shutdownSessionsOnDown;
+        private Duration serverTimeout;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private AdmissionRules admission = AdmissionRules.OPEN;
 
@@ -218,6 +225,11 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             return this;
         }
 
+        public Builder serverTimeout(Duration value) {
+            serverTimeout = value;
+            return this;
+        }
+
         public Builder shutdownSessionsOnDown(boolean value) {
             shutdownSessionsOnDown = value;
             return this;
@@ -261,7 +273,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         public BalancerConfig build() {
             return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                     idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
-                    names, slowStart, shutdownSessionsOnDown, reusePort, DEFAULT_NAME);
+                    names, slowStart, serverTimeout, shutdownSessionsOnDown, reusePort, DEFAULT_NAME);
         }
     }
 }

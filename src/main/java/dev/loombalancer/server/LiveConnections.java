@@ -251,6 +251,16 @@ final class LiveConnections {
         }
     }
 
+    /** Cuts the connections whose backend has owed an answer for {@code nanos}, counting it against the backend. */
+    void cutUnanswered(long nanos, String why) {
+        long now = System.nanoTime();
+        for (Live entry : live.values()) {
+            if (entry.slot.get() == HOLDING && entry.connection.awaitingNanos(now) >= nanos) {
+                entry.connection.serverTimedOut(why);
+            }
+        }
+    }
+
     /** Cuts the proxied connections {@code which} selects; returns how many. */
     int cutWhere(Predicate<ProxiedConnection> which, String why) {
         int cut = 0;

@@ -8,17 +8,15 @@ import com.sun.net.httpserver.HttpServer;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendState;
 import dev.loombalancer.server.Balancer;
-import dev.loombalancer.testing.Ports;
+import dev.loombalancer.testing.Redis;
 import dev.loombalancer.testing.RunningBalancer;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -76,13 +74,12 @@ class ProtocolChecksTest {
      */
     @Test
     void sendExpectAgainstRedisCatchesAFrozenServer() throws Exception {
-        int port = Ports.free().getPort();
-        Process redis = startRedis(port);
-        try (TestBackend notRedis = TestBackend.hello("B2");
+        try (Redis redis = Redis.start();
+             TestBackend notRedis = TestBackend.hello("B2");
              Balancer balancer = RunningBalancer.start(c -> c.health(fast(new HealthCheck(HealthCheck.Kind.SEND_EXPECT,
                      "/", 200, 399, Escapes.decode("PING\\r\\n"), Escapes.decode("+PONG"), 0))),
-                     new InetSocketAddress("127.0.0.1", port), notRedis.address())) {
-            Backend redisBackend = new Backend(new InetSocketAddress("127.0.0.1", port));
+                     redis.address(), notRedis.address())) {
+            Backend redisBackend = new Backend(redis.address());
             Backend other = new Backend(notRedis.address());
             await().atMost(Duration.ofSeconds(5)).until(() -> balancer.pool().healthOf(other).state() == BackendState.DOWN);
             assertTrue(balancer.pool().healthOf(other).streak().lastResult().contains("expected '+PONG'"),
@@ -90,15 +87,11 @@ class ProtocolChecksTest {
             await().atMost(Duration.ofSeconds(5)).until(() ->
                     balancer.pool().healthOf(redisBackend).streak().lastResult().startsWith("replied '+PONG'"));
 
-            signal("STOP", redis);
+            redis.freeze();
             await().atMost(Duration.ofSeconds(5)).until(() -> balancer.pool().healthOf(redisBackend).state() == BackendState.DOWN);
             assertEquals("no reply within the health timeout", balancer.pool().healthOf(redisBackend).streak().lastResult());
-            signal("CONT", redis);
+            redis.thaw();
             await().atMost(Duration.ofSeconds(5)).until(() -> balancer.pool().healthOf(redisBackend).state() == BackendState.UP);
-        } finally {
-            signal("CONT", redis);
-            redis.destroy();
-            redis.waitFor(10, TimeUnit.SECONDS);
         }
     }
 
@@ -120,26 +113,5 @@ class ProtocolChecksTest {
         } finally {
             health.stop(0);
         }
-    }
-
-    private static Process startRedis(int port) throws Exception {
-        Process redis;
-        try {
-            redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        } catch (IOException e) {
-            throw new AssertionError("this test needs a real redis-server: apt-get install redis-server", e);
-        }
-        await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
-            try (Socket probe = new Socket("127.0.0.1", port)) {
-                return true;
-            }
-        });
-        return redis;
-    }
-
-    private static void signal(String signal, Process process) throws Exception {
-        new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start().waitFor();
     }
 }
