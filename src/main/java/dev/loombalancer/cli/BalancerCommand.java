@@ -10,6 +10,7 @@ import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.logging.DurationText;
 import dev.loombalancer.net.Listeners;
+import dev.loombalancer.net.ProxyHeader;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.policy.StickyTable;
 import dev.loombalancer.policy.Strategy;
@@ -215,6 +216,13 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "proxy_timeout); off or 0 to never (default: ${DEFAULT-VALUE}).")
     Duration idleTimeout;
 
+    @Option(names = "--send-proxy", paramLabel = "VERSION", converter = Choices.ProxyVersions.class,
+            completionCandidates = Choices.ProxyVersions.class,
+            description = "Start every backend connection with a PROXY protocol header (HAProxy's specification), "
+                    + "${COMPLETION-CANDIDATES}, so the backend sees the client's address; health checks send LOCAL "
+                    + "(v2) or UNKNOWN (v1). Default: none.")
+    ProxyHeader.Version sendProxy;
+
     @Option(names = "--server-timeout", paramLabel = "DURATION", defaultValue = "off", converter = Durations.class,
             description = "Close a connection whose backend has not answered the client's bytes for this long, and "
                     + "count it as a failure of the backend, so a frozen one leaves rotation after --fall of them "
@@ -335,6 +343,7 @@ public final class BalancerCommand implements Callable<Integer> {
                             healthCheck()))
                     .shutdownSessionsOnDown(shutdownSessionsOnDown())
                     .serverTimeout(serverTimeout)
+                    .sendProxy(sendProxy)
                     .sticky(new StickyTable.Limits(stickyTtl, stickyMax))
                     .idleTimeout(idleTimeout)
                     .whenUnavailable(whenUnavailable)

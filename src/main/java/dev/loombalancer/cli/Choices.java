@@ -1,6 +1,7 @@
 package dev.loombalancer.cli;
 
 import dev.loombalancer.health.HealthCheck;
+import dev.loombalancer.net.ProxyHeader;
 import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.proxy.WhenUnavailable;
 import java.util.Arrays;
@@ -57,6 +58,13 @@ abstract class Choices<E extends Enum<E>> implements ITypeConverter<E>, Iterable
     static final class HealthChecks extends Choices<HealthCheck.Kind> {
         HealthChecks() {
             super(HealthCheck.Kind.values());
+        }
+    }
+
+    /** {@code --send-proxy}. */
+    static final class ProxyVersions extends Choices<ProxyHeader.Version> {
+        ProxyVersions() {
+            super(ProxyHeader.Version.values());
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.loombalancer.health;
 
 import dev.loombalancer.concurrent.Uninterruptibly;
 import dev.loombalancer.net.HostPort;
+import dev.loombalancer.net.ProxyHeader;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
@@ -41,6 +42,7 @@ public final class HealthProber implements AutoCloseable {
     public static final int MAX_IN_FLIGHT = 1024;
 
     private final BackendPool pool;
+    private final ProxyHeader.Version sendProxy;
     private final ProbeConfig config;
     private final int timeoutMillis;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
@@ -61,6 +63,12 @@ public final class HealthProber implements AutoCloseable {
     private final Thread scheduler;
 
     public HealthProber(BackendPool pool, ProbeConfig config) {
+        this(pool, config, null);
+    }
+
+    /** @param sendProxy the PROXY header a probe starts with (LOCAL: our own connection); null for none */
+    public HealthProber(BackendPool pool, ProbeConfig config, ProxyHeader.Version sendProxy) {
+        this.sendProxy = sendProxy;
         this.pool = pool;
         this.config = config;
         this.timeoutMillis = Math.toIntExact(config.timeout().toMillis());
@@ -158,6 +166,9 @@ public final class HealthProber implements AutoCloseable {
             socket.connect(target, timeoutMillis);
             String answer;
             try {
+                if (sendProxy != null && check.port() == 0) { // the traffic port expects the header
+                    socket.getOutputStream().write(ProxyHeader.forHealthCheck(sendProxy));
+                }
                 answer = check.ask(socket, HostPort.format(target), deadline);
             } catch (HealthCheck.Failed | IOException failed) {
                 // Connected, so whatever goes wrong now is the backend's answer (or silence).

@@ -3,6 +3,7 @@ package dev.loombalancer.proxy;
 import dev.loombalancer.concurrent.StructuredScope;
 import dev.loombalancer.net.Closer;
 import dev.loombalancer.net.HostPort;
+import dev.loombalancer.net.ProxyHeader;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.net.TcpOptions;
 import dev.loombalancer.pool.Backend;
@@ -83,6 +84,11 @@ public final class ProxiedConnection implements Runnable {
                     connectedTo = backend;
                     if (cutBecause.get() != null) {
                         Closer.closeQuietly(server); // cut while connecting, after cut() looked
+                    }
+                    if (context.sendProxy() != null) {
+                        // Before any byte of the client's: the backend reads the header first.
+                        server.getOutputStream().write(ProxyHeader.forClient(context.sendProxy(), clientAddress,
+                                (InetSocketAddress) client.getLocalSocketAddress()));
                     }
                     toBackend = new Pipe(client, server, activity, "client closed", true);
                     toClient = new Pipe(server, client, activity, "backend closed", false);

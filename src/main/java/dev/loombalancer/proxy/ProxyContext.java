@@ -1,5 +1,6 @@
 package dev.loombalancer.proxy;
 
+import dev.loombalancer.net.ProxyHeader;
 import dev.loombalancer.policy.SelectionPolicy;
 import java.util.concurrent.ThreadFactory;
 
@@ -11,9 +12,10 @@ import java.util.concurrent.ThreadFactory;
  * @param pipeThreads      makes the two pipe threads of each connection
  * @param whenUnavailable  what a client gets when no backend answers
  * @param service          the service's name for the access log, or null for the command line's one service
+ * @param sendProxy        the PROXY protocol header each backend connection starts with; null for none
  */
 public record ProxyContext(BackendConnector connector, SelectionPolicy policy, ThreadFactory pipeThreads,
-                           WhenUnavailable whenUnavailable, String service) {
+                           WhenUnavailable whenUnavailable, String service, ProxyHeader.Version sendProxy) {
 
     /** "service=web " before an access line's fields, or "" for the command line's one service. */
     String accessPrefix() {

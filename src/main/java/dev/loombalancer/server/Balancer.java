@@ -133,8 +133,9 @@ public final class Balancer implements BalancerView, AutoCloseable {
         }
         ProxyContext context = new ProxyContext(new BackendConnector(pool, config.connectTimeout(), config.retries(),
                 config.whenUnavailable().action()), policy, pipeThreads, config.whenUnavailable(),
-                config.name().equals(BalancerConfig.DEFAULT_NAME) ? null : config.name());
-        return new Routing(pool, policy, context, config.health().enabled() ? new HealthProber(pool, config.health()) : null);
+                config.name().equals(BalancerConfig.DEFAULT_NAME) ? null : config.name(), config.sendProxy());
+        return new Routing(pool, policy, context,
+                config.health().enabled() ? new HealthProber(pool, config.health(), config.sendProxy()) : null);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.loombalancer.server;
 
 import dev.loombalancer.logging.DurationText;
+import dev.loombalancer.net.ProxyHeader;
 import dev.loombalancer.admission.AdmissionRules;
 import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.policy.StickyTable;
@@ -35,6 +36,7 @@ import java.util.Objects;
  * @param weighting       weights and backups of the backends that have them (the configuration file's)
  * @param names           backends given by DNS name, looked up again while running; null when none are
  * @param slowStart       how long a backend that comes back UP ramps up to its full weight; null: at once
+ * @param sendProxy       the PROXY protocol header every backend connection starts with; null for none
  * @param serverTimeout   close a connection whose backend has not answered the client's bytes for this long,
  *                        and count it against the backend; null: never
  * @param shutdownSessionsOnDown close a backend's open connections when it goes DOWN (HAProxy's
@@ -48,8 +50,8 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                              Duration idleTimeout, WhenUnavailable whenUnavailable, int maxConnections,
                              Duration queueTimeout, Duration drainTimeout, AdmissionRules admission,
                              Map<Backend, Weighting> weighting, BackendNames names, Duration slowStart,
-                             Duration serverTimeout, boolean shutdownSessionsOnDown, boolean reusePort,
-                             String name) {
+                             ProxyHeader.Version sendProxy, Duration serverTimeout, boolean shutdownSessionsOnDown,
+                             boolean reusePort, String name) {
 
     public static final String DEFAULT_NAME = "default";
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -118,7 +120,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
     public BalancerConfig asService(String newName, Map<Backend, Weighting> newWeighting) {
         return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, merged(newWeighting),
-                names, slowStart, serverTimeout, shutdownSessionsOnDown, reusePort, newName);
+                names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, reusePort, newName);
     }
 
     /** This configuration's weighting with {@code more} over it (SRV answers' weights, then the file's). */
@@ -132,14 +134,14 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
     public BalancerConfig withBackends(List<Backend> newBackends, Map<Backend, Weighting> newWeighting) {
         return new BalancerConfig(listen, newBackends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
-                names, slowStart, serverTimeout, shutdownSessionsOnDown, reusePort, name);
+                names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, reusePort, name);
     }
 
     /** The same configuration with other names to look up. */
     public BalancerConfig withNames(BackendNames newNames) {
         return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
-                newNames, slowStart, serverTimeout, shutdownSessionsOnDown, reusePort, name);
+                newNames, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, reusePort, name);
     }
 
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */
@@ -172,6 +174,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         private BackendNames names;
         private boolean shutdownSessionsOnDown;
         private Duration serverTimeout;
+        private ProxyHeader.Version sendProxy;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private AdmissionRules admission = AdmissionRules.OPEN;
 
@@ -225,6 +228,11 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             return this;
         }
 
+        public Builder sendProxy(ProxyHeader.Version value) {
+            sendProxy = value;
+            return this;
+        }
+
         public Builder serverTimeout(Duration value) {
             serverTimeout = value;
             return this;
@@ -273,7 +281,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         public BalancerConfig build() {
             return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                     idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
-                    names, slowStart, serverTimeout, shutdownSessionsOnDown, reusePort, DEFAULT_NAME);
+                    names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, reusePort, DEFAULT_NAME);
         }
     }
 }
