@@ -53,9 +53,12 @@ final class ConfigReload implements AutoCloseable {
         Path directory = file.toAbsolutePath().getParent();
         directory.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
                 StandardWatchEventKinds.ENTRY_DELETE);
-        this.watching = Thread.ofVirtual().name("loom-config-watch").start(this::watch);
+        // Platform threads: a reload may look backend names up (DnsLookup), and JNDI's DNS client
+        // waits inside synchronized, which would pin a virtual thread's carrier on JDK 21-23.
+        this.watching = Thread.ofPlatform().daemon().name("loom-config-watch").start(this::watch);
         try {
-            Signal.handle(new Signal("HUP"), signal -> Thread.ofVirtual().start(() -> reload("SIGHUP", true)));
+            Signal.handle(new Signal("HUP"), signal ->
+                    Thread.ofPlatform().daemon().name("loom-reload").start(() -> reload("SIGHUP", true)));
         } catch (IllegalArgumentException e) {
             Logger.debug("cannot handle SIGHUP: {}", e.getMessage()); // ignored here: the watch still works
         }
@@ -90,26 +93,33 @@ final class ConfigReload implements AutoCloseable {
     void reload(String why, boolean force) {
         applying.lock();
         try {
-            byte[] digest = digest();
-            if (!force && digest != null && Arrays.equals(digest, appliedDigest)) {
-                return;
-            }
-            ConfigFile.Contents contents;
-            try {
-                contents = ConfigFile.read(file);
-            } catch (ConfigFile.Invalid e) {
-                if (!e.getMessage().equals(lastError)) {
-                    Logger.warn("reload after {} refused, the running configuration stays: {}", why, e.getMessage());
-                    lastError = e.getMessage();
-                }
-                return;
-            }
-            lastError = null;
-            appliedDigest = digest;
-            apply(contents, why);
+            reloadLocked(why, force);
+        } catch (RuntimeException e) {
+            // Whatever went wrong, the watch must go on, and the running services stay as they are.
+            Logger.error("reload after {} failed: {}; the running configuration stays", why, e.toString());
         } finally {
             applying.unlock();
         }
+    }
+
+    private void reloadLocked(String why, boolean force) {
+        byte[] digest = digest();
+        if (!force && digest != null && Arrays.equals(digest, appliedDigest)) {
+            return;
+        }
+        ConfigFile.Contents contents;
+        try {
+            contents = ConfigFile.read(file);
+        } catch (ConfigFile.Invalid e) {
+            if (!e.getMessage().equals(lastError)) {
+                Logger.warn("reload after {} refused, the running configuration stays: {}", why, e.getMessage());
+                lastError = e.getMessage();
+            }
+            return;
+        }
+        lastError = null;
+        appliedDigest = digest;
+        apply(contents, why);
     }
 
     private void apply(ConfigFile.Contents contents, String why) {
