@@ -58,7 +58,10 @@ final class ConnectionLimit {
         this.max = max;
         this.places = new Semaphore(Math.max(1, room));
         this.describe = describe;
-        this.permits = max > 0 ? new Semaphore(max) : null;
+        // Fair: waiting clients get slots in the order they came, not whoever asks last. The
+        // accept thread's tryAcquire() stays the cheap unfair one, and it is called only
+        // while nobody waits.
+        this.permits = max > 0 ? new Semaphore(max, true) : null;
     }
 
     /**
