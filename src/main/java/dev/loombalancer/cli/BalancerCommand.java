@@ -216,6 +216,11 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "proxy_timeout); off or 0 to never (default: ${DEFAULT-VALUE}).")
     Duration idleTimeout;
 
+    @Option(names = "--no-tcp-keepalive",
+            description = "Do not set SO_KEEPALIVE on the client's and the backend's sockets (on by default, so the "
+                    + "kernel finds out a peer that vanished); saves a system call per socket.")
+    boolean noTcpKeepAlive;
+
     @Option(names = "--send-proxy", paramLabel = "VERSION", converter = Choices.ProxyVersions.class,
             completionCandidates = Choices.ProxyVersions.class,
             description = "Start every backend connection with a PROXY protocol header (HAProxy's specification), "
@@ -344,6 +349,7 @@ public final class BalancerCommand implements Callable<Integer> {
                     .shutdownSessionsOnDown(shutdownSessionsOnDown())
                     .serverTimeout(serverTimeout)
                     .sendProxy(sendProxy)
+                    .tcpKeepAlive(!noTcpKeepAlive)
                     .sticky(new StickyTable.Limits(stickyTtl, stickyMax))
                     .idleTimeout(idleTimeout)
                     .whenUnavailable(whenUnavailable)

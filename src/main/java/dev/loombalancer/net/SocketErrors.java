@@ -41,7 +41,7 @@ public final class SocketErrors {
      * @param socket a new, unconnected socket
      */
     public static void openFirst(Socket socket) throws IOException {
-        TcpOptions.apply(socket);
+        socket.setTcpNoDelay(true);
     }
 
     /** "connection refused", "timed out", "address already in use", … */

@@ -31,6 +31,7 @@ public final class BackendConnector {
     private static final Duration LOG_PERIOD = Duration.ofSeconds(5);
 
     private final BackendPool pool;
+    private final boolean keepAlive;
     private final int connectTimeoutMillis;
     private final int attempts;
     private final LongAdder unserved = new LongAdder();
@@ -45,6 +46,13 @@ public final class BackendConnector {
      * @param unservedAction what an unserved client gets, for the log ("closing the client connection")
      */
     public BackendConnector(BackendPool pool, Duration connectTimeout, int retries, String unservedAction) {
+        this(pool, connectTimeout, retries, unservedAction, true);
+    }
+
+    /** @param keepAlive SO_KEEPALIVE on every backend socket ({@code --no-tcp-keepalive} turns it off) */
+    public BackendConnector(BackendPool pool, Duration connectTimeout, int retries, String unservedAction,
+                            boolean keepAlive) {
+        this.keepAlive = keepAlive;
         this.pool = pool;
         this.unservedAction = unservedAction;
         this.connectTimeoutMillis = Math.toIntExact(connectTimeout.toMillis());
@@ -91,8 +99,11 @@ public final class BackendConnector {
                 // NO_PROXY: a plain socket. new Socket() wraps one in a SOCKS implementation that
                 // asks the ProxySelector on every connect, which is work per connection for nothing.
                 socket = new Socket(Proxy.NO_PROXY);
-                SocketErrors.openFirst(socket); // also sets TCP_NODELAY and SO_KEEPALIVE
+                SocketErrors.openFirst(socket); // also sets TCP_NODELAY
                 opened = true;
+                if (keepAlive) {
+                    socket.setKeepAlive(true);
+                }
                 socket.connect(backend.address(), connectTimeoutMillis);
                 Connected connected = new Connected(backend, socket, lease, pool.connectedTo(backend));
                 handedOver = true;

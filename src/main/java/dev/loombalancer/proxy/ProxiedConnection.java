@@ -72,7 +72,7 @@ public final class ProxiedConnection implements Runnable {
         // Each resource is guarded from the moment it exists: the client socket from here,
         // the backend socket and its connection count from the moment connect returns them.
         try (client) {
-            TcpOptions.apply(client);
+            TcpOptions.apply(client, context.keepAlive());
             try (BackendConnector.Connected connected = context.connector().connect(candidates, clientAddress)) {
                 if (connected == null) {
                     context.whenUnavailable().answer(client);

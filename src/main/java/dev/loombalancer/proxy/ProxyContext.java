@@ -13,9 +13,11 @@ import java.util.concurrent.ThreadFactory;
  * @param whenUnavailable  what a client gets when no backend answers
  * @param service          the service's name for the access log, or null for the command line's one service
  * @param sendProxy        the PROXY protocol header each backend connection starts with; null for none
+ * @param keepAlive        SO_KEEPALIVE on the client's socket (the connector sets the backend's)
  */
 public record ProxyContext(BackendConnector connector, SelectionPolicy policy, ThreadFactory pipeThreads,
-                           WhenUnavailable whenUnavailable, String service, ProxyHeader.Version sendProxy) {
+                           WhenUnavailable whenUnavailable, String service, ProxyHeader.Version sendProxy,
+                           boolean keepAlive) {
 
     /** "service=web " before an access line's fields, or "" for the command line's one service. */
     String accessPrefix() {

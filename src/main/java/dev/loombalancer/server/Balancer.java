@@ -132,8 +132,9 @@ public final class Balancer implements BalancerView, AutoCloseable {
             });
         }
         ProxyContext context = new ProxyContext(new BackendConnector(pool, config.connectTimeout(), config.retries(),
-                config.whenUnavailable().action()), policy, pipeThreads, config.whenUnavailable(),
-                config.name().equals(BalancerConfig.DEFAULT_NAME) ? null : config.name(), config.sendProxy());
+                config.whenUnavailable().action(), config.tcpKeepAlive()), policy, pipeThreads, config.whenUnavailable(),
+                config.name().equals(BalancerConfig.DEFAULT_NAME) ? null : config.name(), config.sendProxy(),
+                config.tcpKeepAlive());
         return new Routing(pool, policy, context,
                 config.health().enabled() ? new HealthProber(pool, config.health(), config.sendProxy()) : null);
     }

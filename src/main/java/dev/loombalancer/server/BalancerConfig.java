@@ -41,6 +41,7 @@ import java.util.Objects;
  *                        and count it against the backend; null: never
  * @param shutdownSessionsOnDown close a backend's open connections when it goes DOWN (HAProxy's
  *                        {@code on-marked-down shutdown-sessions})
+ * @param tcpKeepAlive    SO_KEEPALIVE on both sockets of every connection
  * @param reusePort       bind the listener with SO_REUSEPORT, so a new process can bind it beside the old
  * @param name            the service's name in a configuration file (its log lines and admin
  *                        entries say it); {@value #DEFAULT_NAME} for the command line's one service
@@ -51,7 +52,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                              Duration queueTimeout, Duration drainTimeout, AdmissionRules admission,
                              Map<Backend, Weighting> weighting, BackendNames names, Duration slowStart,
                              ProxyHeader.Version sendProxy, Duration serverTimeout, boolean shutdownSessionsOnDown,
-                             boolean reusePort, String name) {
+                             boolean tcpKeepAlive, boolean reusePort, String name) {
 
     public static final String DEFAULT_NAME = "default";
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -120,7 +121,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
     public BalancerConfig asService(String newName, Map<Backend, Weighting> newWeighting) {
         return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, merged(newWeighting),
-                names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, reusePort, newName);
+                names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, newName);
     }
 
     /** This configuration's weighting with {@code more} over it (SRV answers' weights, then the file's). */
@@ -134,14 +135,14 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
     public BalancerConfig withBackends(List<Backend> newBackends, Map<Backend, Weighting> newWeighting) {
         return new BalancerConfig(listen, newBackends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
-                names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, reusePort, name);
+                names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, name);
     }
 
     /** The same configuration with other names to look up. */
     public BalancerConfig withNames(BackendNames newNames) {
         return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
-                newNames, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, reusePort, name);
+                newNames, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, name);
     }
 
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */
@@ -175,6 +176,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         private boolean shutdownSessionsOnDown;
         private Duration serverTimeout;
         private ProxyHeader.Version sendProxy;
+        private boolean tcpKeepAlive = true;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private AdmissionRules admission = AdmissionRules.OPEN;
 
@@ -225,6 +227,11 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
 
         public Builder weighting(Map<Backend, Weighting> value) {
             weighting = value;
+            return this;
+        }
+
+        public Builder tcpKeepAlive(boolean value) {
+            tcpKeepAlive = value;
             return this;
         }
 
@@ -281,7 +288,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         public BalancerConfig build() {
             return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                     idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
-                    names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, reusePort, DEFAULT_NAME);
+                    names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, DEFAULT_NAME);
         }
     }
 }

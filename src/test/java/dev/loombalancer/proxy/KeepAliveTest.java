@@ -37,6 +37,20 @@ class KeepAliveTest {
         }
     }
 
+    /** --no-tcp-keepalive leaves both sockets without the timer (a system call saved on each). */
+    @Test
+    void offMeansNeitherSocket() throws Exception {
+        try (TestBackend backend = TestBackend.hello("B1");
+             Balancer balancer = RunningBalancer.start(c -> c.tcpKeepAlive(false).health(ProbeConfig.OFF), backend.address());
+             TestClient client = new TestClient(balancer.localAddress())) {
+            assertEquals("B1", client.backendName("hello"));
+            String clientSide = socketLine(":" + balancer.localAddress().getPort(), ":" + client.socket().getLocalPort());
+            String backendSide = socketLine("", ":" + backend.address().getPort());
+            assertTrue(!clientSide.contains("keepalive"), clientSide);
+            assertTrue(!backendSide.contains("keepalive"), backendSide);
+        }
+    }
+
     /** The established socket whose local address ends with {@code local} and peer with {@code peer}. */
     private static String socketLine(String local, String peer) throws IOException, InterruptedException {
         List<String> lines = ss();
