@@ -31,6 +31,7 @@ import org.snakeyaml.engine.v2.nodes.NodeTuple;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.UnmatchedArgumentException;
@@ -305,7 +306,7 @@ final class ConfigFile {
      * ({@code no-health-check: true}) as the bare option, or nothing for false.
      */
     private void addOption(List<String> args, String key, Node value, boolean process) throws Invalid {
-        OptionSpec option = new CommandLine(new BalancerCommand()).getCommandSpec().findOption("--" + key);
+        OptionSpec option = OPTIONS.findOption("--" + key);
         if (option.arity().max() == 0) {
             String flag = scalar(value, key);
             switch (flag) {
@@ -330,11 +331,13 @@ final class ConfigFile {
         return SERVICE_KEYS;
     }
 
+    /** The command line's options, read once: what a key may be, and whether it is a flag. */
+    private static final CommandSpec OPTIONS = new CommandLine(new BalancerCommand()).getCommandSpec();
     private static final Set<String> SERVICE_KEYS = computeServiceKeys();
 
     private static Set<String> computeServiceKeys() {
         Set<String> keys = new HashSet<>();
-        for (OptionSpec option : new CommandLine(new BalancerCommand()).getCommandSpec().options()) {
+        for (OptionSpec option : OPTIONS.options()) {
             String key = option.longestName().substring(2);
             if (!NOT_SERVICE_KEYS.contains(key)) {
                 keys.add(key);
