@@ -44,23 +44,10 @@ public final class HostPort {
      * per port. The host is resolved once, so a range of 5,000 ports costs one lookup.
      */
     public static List<InetSocketAddress> parseBackends(String spec) {
-        Split split = split(spec.strip(), spec);
-        int dash = split.port.indexOf('-');
-        int first;
-        int last;
-        if (dash < 0) {
-            first = last = parsePort(split.port, 1);
-        } else {
-            first = parsePort(split.port.substring(0, dash), 1);
-            last = parsePort(split.port.substring(dash + 1), 1);
-            if (last < first) {
-                throw new IllegalArgumentException("'" + spec + "': port range " + split.port
-                        + " runs backwards; write it as " + last + "-" + first);
-            }
-        }
-        InetAddress host = resolve(split.host, first, spec).getAddress();
-        List<InetSocketAddress> addresses = new ArrayList<>(last - first + 1);
-        for (int port = first; port <= last; port++) {
+        BackendSpec shape = parseBackendSpec(spec);
+        InetAddress host = resolve(shape.host(), shape.firstPort(), spec).getAddress();
+        List<InetSocketAddress> addresses = new ArrayList<>(shape.lastPort() - shape.firstPort() + 1);
+        for (int port = shape.firstPort(); port <= shape.lastPort(); port++) {
             addresses.add(new InetSocketAddress(host, port));
         }
         return addresses;

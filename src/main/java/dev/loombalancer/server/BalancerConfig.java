@@ -119,9 +119,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
 
     /** The same configuration as the configuration file's service {@code newName}, with its backends' weighting. */
     public BalancerConfig asService(String newName, Map<Backend, Weighting> newWeighting) {
-        return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
-                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, merged(newWeighting),
-                names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, newName);
+        return with(backends, merged(newWeighting), names, newName);
     }
 
     /** This configuration's weighting with {@code more} over it (SRV answers' weights, then the file's). */
@@ -133,16 +131,20 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
 
     /** The same configuration with other backends: what a reload can change in place. */
     public BalancerConfig withBackends(List<Backend> newBackends, Map<Backend, Weighting> newWeighting) {
-        return new BalancerConfig(listen, newBackends, connectTimeout, retries, backlog, strategy, health, sticky,
-                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
-                names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, name);
+        return with(newBackends, newWeighting, names, name);
     }
 
     /** The same configuration with other names to look up. */
     public BalancerConfig withNames(BackendNames newNames) {
-        return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
-                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
-                newNames, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, name);
+        return with(backends, weighting, newNames, name);
+    }
+
+    /** The one copy the three above share: everything but these four stays as it is. */
+    private BalancerConfig with(List<Backend> newBackends, Map<Backend, Weighting> newWeighting,
+                                BackendNames newNames, String newName) {
+        return new BalancerConfig(listen, newBackends, connectTimeout, retries, backlog, strategy, health, sticky,
+                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
+                newNames, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, newName);
     }
 
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */

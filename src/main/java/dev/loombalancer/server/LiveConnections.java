@@ -244,11 +244,7 @@ final class LiveConnections {
     /** Cuts the connections that moved no byte for {@code idleNanos}; for the idle reaper. */
     void cutIdle(long idleNanos) {
         long now = System.nanoTime();
-        for (Live entry : live.values()) {
-            if (entry.slot.get() == HOLDING && entry.connection.idleNanos(now) >= idleNanos) {
-                entry.connection.cut("idle timeout");
-            }
-        }
+        cutWhere(connection -> connection.idleNanos(now) >= idleNanos, "idle timeout");
     }
 
     /** Cuts the connections whose backend has owed an answer for {@code nanos}, counting it against the backend. */
