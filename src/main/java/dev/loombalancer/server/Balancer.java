@@ -508,7 +508,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
             } catch (IOException e) {
                 Logger.warn("closing the listener failed: {}", e.toString());
             }
-            acceptThread.interrupt(); // in case it waits for a place in the waiting room, or backs off
+            limit.stop(); // in case it waits for a place in the waiting room, or backs off (no interrupt: see there)
         }
         Uninterruptibly.join(acceptThread);
     }

@@ -43,6 +43,8 @@ final class ConnectionLimit {
     private final ReentrantLock pauseLock = new ReentrantLock();
     private final Condition released = pauseLock.newCondition();
     private volatile boolean paused;
+    // Set by stop(); the accept thread's two waits check it instead of being interrupted.
+    private volatile boolean stopping;
     // When the waiting room last became occupied; meaningful while `waiting` is above 0.
     private volatile long waitingSinceNanos;
 
@@ -122,13 +124,18 @@ final class ConnectionLimit {
      * Whoever got a place must call {@link #awaitPermit} or {@link #leaveWaitingRoom},
      * which give it back.
      *
-     * @throws InterruptedException if the balancer is stopping
+     * @return false if the balancer is stopping; then no place was taken
      */
-    void enterWaitingRoom() throws InterruptedException {
-        places.acquire();
+    boolean enterWaitingRoom() {
+        places.acquireUninterruptibly(); // stop() adds a place to end this wait
+        if (stopping) {
+            places.release(); // for the next caller, who must not wait either
+            return false;
+        }
         if (waiting.getAndIncrement() == 0) {
             waitingSinceNanos = System.nanoTime();
         }
+        return true;
     }
 
     /**
@@ -187,20 +194,44 @@ final class ConnectionLimit {
      * {@code millis} have passed, whichever is first (a connection that ended just before
      * the wait began is missed, which costs at most the back-off).
      *
-     * @return false if interrupted, which means the balancer is stopping
+     * @return false if the balancer is stopping
      */
     boolean pauseUntilRelease(long millis) {
         pauseLock.lock();
         try {
+            if (stopping) { // read under the lock stop() signals under: no wake-up is missed
+                return false;
+            }
             paused = true;
             released.await(millis, TimeUnit.MILLISECONDS);
-            return true;
+            return !stopping;
         } catch (InterruptedException e) {
             return false;
         } finally {
             paused = false;
             pauseLock.unlock();
         }
+    }
+
+    /**
+     * The balancer is stopping: ends the accept thread's waits for a place in the waiting
+     * room or for the back-off, now and from now on.
+     *
+     * <p>Why not interrupt the accept thread: an interrupt that lands while a blocking
+     * {@code ServerSocketChannel.accept()} has just taken a connection from the kernel makes
+     * it throw {@code ClosedByInterruptException} and drop the new descriptor unclosed
+     * (see {@code ServerSocketChannelImpl.accept} and {@code AbstractInterruptibleChannel.end}):
+     * that client, whose request is already sent, is reset when the process exits.
+     */
+    void stop() {
+        pauseLock.lock();
+        try {
+            stopping = true;
+            released.signalAll();
+        } finally {
+            pauseLock.unlock();
+        }
+        places.release(); // whoever waits for a place wakes, sees stopping, and passes the place on
     }
 
     /** How many clients found every connection slot taken when they arrived. */

@@ -103,15 +103,10 @@ final class LiveConnections {
             limit.noteSaturated();
             holding = takeSlotFairly(ip);
         }
-        if (!holding) {
-            try {
-                limit.enterWaitingRoom();
-            } catch (InterruptedException e) {
-                Closer.closeQuietly(client); // stopping
-                admission.release(ip);
-                Thread.currentThread().interrupt(); // for the accept loop to see
-                return;
-            }
+        if (!holding && !limit.enterWaitingRoom()) {
+            Closer.closeQuietly(client); // stopping
+            admission.release(ip);
+            return;
         }
         if (holding) {
             fairShare.took(ip);

@@ -2,6 +2,7 @@ package dev.loombalancer.server;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -66,6 +67,30 @@ class ConnectionLimitTest {
         limit.release(); // a connection ends
         assertTrue(acceptLoop.join(Duration.ofSeconds(5)), "resumed long before the 10-minute back-off");
         assertTrue(resumed.get());
+    }
+
+    /**
+     * Stopping ends the accept thread's back-off and its wait for a place in a full waiting
+     * room without interrupting it (an interrupt in accept() can lose a client just taken).
+     */
+    @Test
+    void stopEndsTheAcceptThreadsWaitsWithoutAnInterrupt() throws Exception {
+        ConnectionLimit limit = new ConnectionLimit(1, 1);
+        assertTrue(limit.tryAcquire());
+        assertTrue(limit.enterWaitingRoom(), "the one place");
+        AtomicBoolean entered = new AtomicBoolean(true);
+        AtomicBoolean interrupted = new AtomicBoolean();
+        Thread acceptLoop = Thread.ofVirtual().start(() -> {
+            entered.set(limit.enterWaitingRoom()); // the room is full: waits
+            interrupted.set(Thread.currentThread().isInterrupted());
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> acceptLoop.getState() == Thread.State.WAITING);
+        limit.stop();
+        assertTrue(acceptLoop.join(Duration.ofSeconds(5)), "the wait for a place ended");
+        assertFalse(entered.get(), "no place taken while stopping");
+        assertFalse(interrupted.get());
+        assertFalse(limit.enterWaitingRoom(), "nor later");
+        assertFalse(limit.pauseUntilRelease(600_000), "a back-off after stop() does not wait");
     }
 
     /** Beyond --max-connections a client from the same address waits, unserved, until a connection ends. */
