@@ -2,6 +2,7 @@ package dev.loombalancer.admin;
 
 import dev.loombalancer.logging.BoundedWriter;
 import dev.loombalancer.pool.Backend;
+import dev.loombalancer.pool.BackendHealth;
 import dev.loombalancer.pool.BackendState;
 import dev.loombalancer.pool.BackendPool;
 import dev.loombalancer.pool.BackendStats;
@@ -176,6 +177,17 @@ final class BalancerMetrics {
                 .labelNames("service", "backend")
                 .callback(cb -> eachBackend(services, (s, b) ->
                         cb.call(s.pool().statsOf(b).connections(), s.name(), b.toString())))
+                .register(registry);
+        GaugeWithCallback.builder().name("loom_backend_check_passed")
+                .help("1 if the backend's last health result passed, 0 if it failed: a check, or a failure seen on a "
+                        + "client connection (the reason is /status's lastHealthResult); absent until first checked.")
+                .labelNames("service", "backend")
+                .callback(cb -> eachBackend(services, (s, b) -> {
+                    BackendHealth.Streak streak = s.pool().healthOf(b).streak();
+                    if (streak.checked()) {
+                        cb.call(streak.successes() > 0 ? 1 : 0, s.name(), b.toString());
+                    }
+                }))
                 .register(registry);
         CounterWithCallback.builder().name("loom_backend_connect_failures_by_backend")
                 .help("Client connections the backend refused or did not accept in time.")

@@ -20,6 +20,7 @@ import dev.loombalancer.server.Balancer;
 import dev.loombalancer.server.BackendNames;
 import dev.loombalancer.server.BalancerConfig;
 import dev.loombalancer.server.NameResolver;
+import dev.loombalancer.server.PrereadRules;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -272,6 +273,19 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "counted in the metrics. Default: every client.")
     List<Cidr> allow = new ArrayList<>();
 
+    @Option(names = "--accept-proxy", paramLabel = "CIDR", split = ",", converter = CidrConverter.class,
+            description = "Connections from these networks (upstream balancers) must start with a PROXY protocol "
+                    + "header, v1 or v2, and the client it names is the client: for --allow, the per-client limit, "
+                    + "fair share, sticky and hash keys, the access log and --send-proxy. One that sends none "
+                    + "within --preread-timeout, or a malformed one, is closed and counted. Repeat or separate "
+                    + "with commas. Others' headers are not honoured. Default: none.")
+    List<Cidr> acceptProxy = new ArrayList<>();
+
+    @Option(names = "--preread-timeout", paramLabel = "DURATION", defaultValue = "5s", converter = Durations.class,
+            description = "How long a connection may take to send what is read before proxying it: an upstream's "
+                    + "PROXY header (nginx's preread_timeout) (default: ${DEFAULT-VALUE}).")
+    Duration prereadTimeout;
+
     @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
             description = "On SIGTERM or SIGINT: stop accepting at once, let open connections finish for up to "
                     + "this long, then close the rest. A second signal closes them at once (default: ${DEFAULT-VALUE}).")
@@ -359,6 +373,7 @@ public final class BalancerCommand implements Callable<Integer> {
                     .slowStart(slowStart)
                     .drainTimeout(drainTimeout)
                     .admission(new AdmissionRules(allow, maxConnectionsPerClient))
+                    .preread(new PrereadRules(acceptProxy, prereadTimeout))
                     .build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());

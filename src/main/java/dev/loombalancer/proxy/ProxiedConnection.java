@@ -42,6 +42,7 @@ public final class ProxiedConnection implements Runnable {
     private final InetSocketAddress clientAddress;
     private final Iterator<Backend> candidates;
     private final ProxyContext context;
+    private final byte[] pending;
     private final Activity activity = new Activity();
     private final AtomicReference<String> cutBecause = new AtomicReference<>();
     private volatile Socket server; // set once connected, for cut()
@@ -52,13 +53,16 @@ public final class ProxiedConnection implements Runnable {
      *                      of {@code getRemoteSocketAddress} makes a new object)
      * @param candidates    the backends to try, already chosen on the accept thread so that
      *                      rotation follows the order in which clients arrived
+     * @param pending       the client's bytes already read (along with an upstream's PROXY
+     *                      header): the backend gets them first
      */
     public ProxiedConnection(Socket client, InetSocketAddress clientAddress, Iterator<Backend> candidates,
-                             ProxyContext context) {
+                             ProxyContext context, byte[] pending) {
         this.client = client;
         this.clientAddress = clientAddress;
         this.candidates = candidates;
         this.context = context;
+        this.pending = pending;
     }
 
     @Override
@@ -90,6 +94,10 @@ public final class ProxiedConnection implements Runnable {
                         server.getOutputStream().write(ProxyHeader.forClient(context.sendProxy(), clientAddress,
                                 (InetSocketAddress) client.getLocalSocketAddress()));
                     }
+                    if (pending.length > 0) {
+                        server.getOutputStream().write(pending);
+                        activity.touch(true);
+                    }
                     toBackend = new Pipe(client, server, activity, "client closed", true);
                     toClient = new Pipe(server, client, activity, "backend closed", false);
                     end = proxy(connected, toBackend, toClient);
@@ -103,7 +111,7 @@ public final class ProxiedConnection implements Runnable {
         if (cutBecause.get() != null) {
             end = cutBecause.get(); // the errors it caused are only its echo
         }
-        long bytesToBackend = toBackend == null ? 0 : toBackend.bytes();
+        long bytesToBackend = toBackend == null ? 0 : pending.length + toBackend.bytes();
         long bytesToClient = toClient == null ? 0 : toClient.bytes();
         if (stats != null) {
             stats.addBytes(bytesToBackend, bytesToClient);

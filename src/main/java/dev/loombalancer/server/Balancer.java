@@ -98,7 +98,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
         this.limit = ConnectionLimit.forFiles(config.maxConnections(), OpenFileLimit.current(),
                 config.health().enabled() ? Math.min(pool.size(), HealthProber.MAX_IN_FLIGHT) : 0, config.backlog());
         this.admission = new ClientAdmission(config.admission());
-        this.live = new LiveConnections(admission, limit, config.queueTimeout());
+        this.live = new LiveConnections(admission, limit, config.queueTimeout(), config.preread());
         this.idleReaper = config.idleTimeout() == null && config.serverTimeout() == null ? null
                 : new IdleReaper(live, config.idleTimeout(), config.serverTimeout());
         this.idleReaperThread = idleReaper == null ? null : Thread.ofVirtual().name("loom-idle-reaper").unstarted(idleReaper);
@@ -384,6 +384,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
             rejected.put(refusal.label(), admission.refused(refusal));
         }
         rejected.put("queue_timeout", live.queueTimedOut());
+        rejected.put("bad_proxy_header", live.badProxyHeaders());
         return rejected;
     }
 
@@ -429,9 +430,10 @@ public final class Balancer implements BalancerView, AutoCloseable {
 
     /** Runs on the accept thread, so the policy sees clients in the order they arrived. */
     private void dispatch(Socket client) {
-        live.open(client, clientAddress -> {
+        live.open(client, (clientAddress, pending) -> {
             Routing now = routing; // one routing for the choice and the connection
-            return new ProxiedConnection(client, clientAddress, now.policy().candidates(clientAddress), now.context());
+            return new ProxiedConnection(client, clientAddress, now.policy().candidates(clientAddress), now.context(),
+                    pending);
         });
     }
 

@@ -43,6 +43,7 @@ import java.util.Objects;
  *                        {@code on-marked-down shutdown-sessions})
  * @param tcpKeepAlive    SO_KEEPALIVE on both sockets of every connection
  * @param reusePort       bind the listener with SO_REUSEPORT, so a new process can bind it beside the old
+ * @param preread         what is read from a client before it is proxied: an upstream's PROXY header
  * @param name            the service's name in a configuration file (its log lines and admin
  *                        entries say it); {@value #DEFAULT_NAME} for the command line's one service
  */
@@ -52,7 +53,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                              Duration queueTimeout, Duration drainTimeout, AdmissionRules admission,
                              Map<Backend, Weighting> weighting, BackendNames names, Duration slowStart,
                              ProxyHeader.Version sendProxy, Duration serverTimeout, boolean shutdownSessionsOnDown,
-                             boolean tcpKeepAlive, boolean reusePort, String name) {
+                             boolean tcpKeepAlive, boolean reusePort, PrereadRules preread, String name) {
 
     public static final String DEFAULT_NAME = "default";
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -72,6 +73,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         Objects.requireNonNull(whenUnavailable, "whenUnavailable");
         Objects.requireNonNull(admission, "admission");
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(preread, "preread");
         weighting = Map.copyOf(weighting);
         if (serverTimeout != null && (serverTimeout.isNegative() || serverTimeout.isZero())) {
             serverTimeout = null; // zero means off, as on the command line
@@ -144,7 +146,8 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                                 BackendNames newNames, String newName) {
         return new BalancerConfig(listen, newBackends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
-                newNames, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, newName);
+                newNames, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, preread,
+                newName);
     }
 
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */
@@ -181,6 +184,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         private boolean tcpKeepAlive = true;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private AdmissionRules admission = AdmissionRules.OPEN;
+        private PrereadRules preread = PrereadRules.NONE;
 
         private Builder(InetSocketAddress listen, List<Backend> backends) {
             this.listen = listen;
@@ -282,6 +286,11 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             return this;
         }
 
+        public Builder preread(PrereadRules value) {
+            preread = value;
+            return this;
+        }
+
         public Builder admission(AdmissionRules value) {
             admission = value;
             return this;
@@ -290,7 +299,8 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         public BalancerConfig build() {
             return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                     idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
-                    names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, DEFAULT_NAME);
+                    names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, preread,
+                    DEFAULT_NAME);
         }
     }
 }

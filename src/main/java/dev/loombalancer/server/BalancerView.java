@@ -53,7 +53,7 @@ public interface BalancerView {
 
     /**
      * Clients turned away since start, by reason, in a fixed order: no_backend_available,
-     * not_allowed, per_client_limit, queue_timeout (the metric's labels and
+     * not_allowed, per_client_limit, queue_timeout, bad_proxy_header (the metric's labels and
      * the /status keys).
      */
     Map<String, Long> rejectedClients();

@@ -8,6 +8,8 @@ import dev.loombalancer.logging.Throttle;
 import dev.loombalancer.net.Closer;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.proxy.ProxiedConnection;
+import dev.loombalancer.proxy.UpstreamHeader;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -21,7 +23,6 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
 import java.util.function.Predicate;
 import org.tinylog.Logger;
 
@@ -41,10 +42,12 @@ final class LiveConnections {
     private static final int WAITING = 0;
     private static final int HOLDING = 1;
     private static final int GIVEN_UP = 2; // ended, or handed to a newcomer
+    private static final byte[] NOTHING = new byte[0];
 
     private final ClientAdmission admission;
     private final ConnectionLimit limit;
     private final Duration queueTimeout;
+    private final PrereadRules preread;
     private final FairShare fairShare = new FairShare();
     // One shared name, not a numbered one: a numbered name costs a string per connection.
     private final ThreadFactory threads = ConnectionThreads.named("loom-connection");
@@ -55,16 +58,32 @@ final class LiveConnections {
     private final Condition idle = idleLock.newCondition();
     private final LongAdder evicted = new LongAdder();
     private final LongAdder queueTimedOut = new LongAdder();
+    private final LongAdder badProxyHeaders = new LongAdder();
+    private final Throttle prereadLog = new Throttle(Duration.ofSeconds(5));
     private final Throttle evictionLog = new Throttle(Duration.ofSeconds(5));
     private final Throttle queueLog = new Throttle(Duration.ofSeconds(5));
 
-    /** One open connection: who it is for, and where its slot is. */
+    /** Makes a connection's task once it is known who the client is. */
+    interface Connections {
+        /**
+         * @param client  the client's address: the peer's, or the one its upstream's PROXY header gave
+         * @param pending the client's bytes already read (with the header); empty for none
+         */
+        ProxiedConnection make(InetSocketAddress client, byte[] pending);
+    }
+
+    /**
+     * One open connection: who it is for, and where its slot is. A connection from an
+     * upstream balancer ({@code --accept-proxy}) learns both on its own thread, from the
+     * header: until then {@code ip} and {@code connection} are null, and it holds no
+     * admission or fair-share place, only its {@code --max-connections} slot.
+     */
     private static final class Live {
         final Socket client;
-        final InetAddress ip;
-        final ProxiedConnection connection;
         final long openedNanos = System.nanoTime();
         final AtomicInteger slot;
+        volatile InetAddress ip;
+        volatile ProxiedConnection connection;
 
         Live(Socket client, InetAddress ip, ProxiedConnection connection, boolean holding) {
             this.client = client;
@@ -74,10 +93,11 @@ final class LiveConnections {
         }
     }
 
-    LiveConnections(ClientAdmission admission, ConnectionLimit limit, Duration queueTimeout) {
+    LiveConnections(ClientAdmission admission, ConnectionLimit limit, Duration queueTimeout, PrereadRules preread) {
         this.admission = admission;
         this.limit = limit;
         this.queueTimeout = queueTimeout;
+        this.preread = preread;
     }
 
     /**
@@ -85,14 +105,18 @@ final class LiveConnections {
      * admission refuses it. Runs on the accept thread, which waits here while every slot
      * is taken and the waiting room is full.
      *
-     * @param connection makes the connection's task for the client's address
+     * <p>A client from an upstream balancer ({@code --accept-proxy}) is admitted later, on
+     * its own thread, once its PROXY header has said who it is ({@link #readUpstreamHeader}).
+     *
+     * @param connections makes the connection's task for the client's address
      * @throws RuntimeException if the task or its thread cannot be made or started; then
      *                          nothing was taken over, and the accept loop closes the client
      */
-    void open(Socket client, Function<InetSocketAddress, ProxiedConnection> connection) {
+    void open(Socket client, Connections connections) {
         InetSocketAddress clientAddress = (InetSocketAddress) client.getRemoteSocketAddress();
-        InetAddress ip = clientAddress.getAddress();
-        if (admission.admit(ip).isPresent()) {
+        boolean upstream = preread.fromUpstream(clientAddress.getAddress());
+        InetAddress ip = upstream ? null : clientAddress.getAddress();
+        if (!upstream && admission.admit(ip).isPresent()) {
             // Refused before anything is spent on it: a reset, so that a flood of refused
             // clients leaves no TIME_WAIT sockets here. (Counted and logged by admit.)
             Closer.reset(client);
@@ -105,17 +129,17 @@ final class LiveConnections {
         }
         if (!holding && !limit.enterWaitingRoom()) {
             Closer.closeQuietly(client); // stopping
-            admission.release(ip);
+            release(ip);
             return;
         }
-        if (holding) {
+        if (holding && ip != null) {
             fairShare.took(ip);
         }
         Thread thread = null;
         boolean started = false;
         try {
-            Live entry = new Live(client, ip, connection.apply(clientAddress), holding);
-            thread = threads.newThread(() -> run(entry));
+            Live entry = new Live(client, ip, upstream ? null : connections.make(clientAddress, NOTHING), holding);
+            thread = threads.newThread(() -> run(entry, connections));
             live.put(thread, entry);
             thread.start();
             started = true;
@@ -125,9 +149,11 @@ final class LiveConnections {
                 if (thread != null) {
                     live.remove(thread);
                 }
-                admission.release(ip);
+                release(ip);
                 if (holding) {
-                    fairShare.gaveBack(ip);
+                    if (ip != null) {
+                        fairShare.gaveBack(ip);
+                    }
                     limit.release();
                 } else {
                     limit.leaveWaitingRoom();
@@ -137,14 +163,67 @@ final class LiveConnections {
     }
 
     /** The connection's thread, from first to last. */
-    private void run(Live entry) {
+    private void run(Live entry, Connections connections) {
         try {
             if (entry.slot.get() == WAITING && !awaitSlot(entry)) {
+                return;
+            }
+            if (entry.connection == null && !readUpstreamHeader(entry, connections)) {
                 return;
             }
             entry.connection.run();
         } finally {
             ended(entry);
+        }
+    }
+
+    /**
+     * {@code --accept-proxy}: the header says who the client is, and from then on that is
+     * the client, for admission, fair share and the connection itself. Returns false (the
+     * client closed, counted and logged) if no valid header came within the preread timeout
+     * or admission refuses the client it names.
+     */
+    private boolean readUpstreamHeader(Live entry, Connections connections) {
+        InetSocketAddress peer = (InetSocketAddress) entry.client.getRemoteSocketAddress();
+        UpstreamHeader header;
+        try {
+            header = UpstreamHeader.read(entry.client, preread.timeout());
+        } catch (UpstreamHeader.Refused e) {
+            badProxyHeaders.increment();
+            long more = prereadLog.admit();
+            if (more >= 0) {
+                Logger.warn("closed a connection from upstream {}: {}{}", HostPort.format(peer), e.getMessage(),
+                        Throttle.more(more));
+            }
+            Closer.reset(entry.client); // what it sent was not read: say so, rather than a clean close
+            return false;
+        } catch (IOException e) {
+            Closer.closeQuietly(entry.client); // it failed or was cut while we waited: nothing to tell it
+            return false;
+        }
+        InetSocketAddress client = header.client() == null ? peer : header.client();
+        InetAddress ip = client.getAddress();
+        if (admission.admit(ip).isPresent()) { // counted and logged by admit
+            Closer.reset(entry.client);
+            return false;
+        }
+        // Eviction finds connections by their ip: it may pick this one only once the place is
+        // counted and the connection exists to be cut, so the ip is set last. And set even
+        // if make() fails, so that ended() gives back what was taken.
+        if (entry.slot.get() == HOLDING) {
+            fairShare.took(ip);
+        }
+        try {
+            entry.connection = connections.make(client, header.pending());
+        } finally {
+            entry.ip = ip;
+        }
+        return true;
+    }
+
+    private void release(InetAddress ip) {
+        if (ip != null) { // an upstream's connection that has not named its client holds no place
+            admission.release(ip);
         }
     }
 
@@ -163,7 +242,9 @@ final class LiveConnections {
             Closer.reset(entry.client);
             return false;
         }
-        fairShare.took(entry.ip);
+        if (entry.ip != null) {
+            fairShare.took(entry.ip);
+        }
         entry.slot.set(HOLDING);
         return true;
     }
@@ -201,7 +282,7 @@ final class LiveConnections {
     private Live oldestHolding(InetAddress ip) {
         Live oldest = null;
         for (Live entry : live.values()) {
-            if (entry.ip.equals(ip) && entry.slot.get() == HOLDING
+            if (ip.equals(entry.ip) && entry.slot.get() == HOLDING
                     && (oldest == null || entry.openedNanos - oldest.openedNanos < 0)) {
                 oldest = entry;
             }
@@ -212,10 +293,13 @@ final class LiveConnections {
     /** Gives back what {@link #open} took; runs last on the connection's own thread. */
     private void ended(Live entry) {
         live.remove(Thread.currentThread());
-        admission.release(entry.ip);
+        InetAddress ip = entry.ip;
+        release(ip);
         // A slot handed to a newcomer is no longer ours to give back.
         if (entry.slot.compareAndSet(HOLDING, GIVEN_UP)) {
-            fairShare.gaveBack(entry.ip);
+            if (ip != null) {
+                fairShare.gaveBack(ip);
+            }
             limit.release();
         }
         if (live.isEmpty()) {
@@ -246,8 +330,9 @@ final class LiveConnections {
     void cutUnanswered(long nanos, String why) {
         long now = System.nanoTime();
         for (Live entry : live.values()) {
-            if (entry.slot.get() == HOLDING && entry.connection.awaitingNanos(now) >= nanos) {
-                entry.connection.serverTimedOut(why);
+            ProxiedConnection connection = entry.connection;
+            if (entry.slot.get() == HOLDING && connection != null && connection.awaitingNanos(now) >= nanos) {
+                connection.serverTimedOut(why);
             }
         }
     }
@@ -256,8 +341,9 @@ final class LiveConnections {
     int cutWhere(Predicate<ProxiedConnection> which, String why) {
         int cut = 0;
         for (Live entry : live.values()) {
-            if (entry.slot.get() == HOLDING && which.test(entry.connection)) {
-                entry.connection.cut(why);
+            ProxiedConnection connection = entry.connection; // null while an upstream's header is read
+            if (entry.slot.get() == HOLDING && connection != null && which.test(connection)) {
+                connection.cut(why);
                 cut++;
             }
         }
@@ -272,6 +358,11 @@ final class LiveConnections {
     /** Connections cut to give their slot to a client from an address holding fewer. */
     long evicted() {
         return evicted.sum();
+    }
+
+    /** Connections from upstream balancers closed for want of a valid PROXY header in time. */
+    long badProxyHeaders() {
+        return badProxyHeaders.sum();
     }
 
     /** Clients closed because no slot came free within the queue timeout. */

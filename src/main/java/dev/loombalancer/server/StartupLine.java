@@ -2,6 +2,7 @@ package dev.loombalancer.server;
 
 import dev.loombalancer.logging.DurationText;
 import dev.loombalancer.admission.AdmissionRules;
+import dev.loombalancer.admission.Cidr;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.pool.BackendPool;
 import java.net.InetSocketAddress;
@@ -35,14 +36,24 @@ final class StartupLine {
         parts.add(limit.describe());
         AdmissionRules admission = config.admission();
         if (!admission.allow().isEmpty()) {
-            int networks = admission.allow().size();
-            parts.add("clients from " + (networks <= NETWORKS_SHOWN ? admission.allow().toString()
-                    : admission.allow().subList(0, NETWORKS_SHOWN) + " and " + (networks - NETWORKS_SHOWN) + " more"));
+            parts.add("clients from " + networks(admission.allow()));
         }
         if (admission.maxConnectionsPerClient() > 0) {
             parts.add("at most " + admission.maxConnectionsPerClient() + " connections per client");
         }
+        List<Cidr> upstreams = config.preread().acceptProxy();
+        if (!upstreams.isEmpty()) {
+            parts.add("PROXY headers from " + networks(upstreams));
+        }
+        if (config.sendProxy() != null) {
+            parts.add("sending PROXY " + config.sendProxy());
+        }
         return String.join(", ", parts);
+    }
+
+    private static String networks(List<Cidr> networks) {
+        return networks.size() <= NETWORKS_SHOWN ? networks.toString()
+                : networks.subList(0, NETWORKS_SHOWN) + " and " + (networks.size() - NETWORKS_SHOWN) + " more";
     }
 
     private static String backends(BackendPool pool) {

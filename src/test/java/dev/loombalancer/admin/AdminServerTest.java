@@ -75,6 +75,8 @@ class AdminServerTest {
                     "loom_backend_connections_total{" + backend + "," + service + "} 1",
                     "loom_health_check_duration_seconds_bucket",
                     "loom_connections_rejected_total{reason=\"no_backend_available\"," + service + "} 0",
+                    "loom_connections_rejected_total{reason=\"bad_proxy_header\"," + service + "} 0",
+                    "loom_backend_check_passed{" + backend + "," + service + "} 1",
                     "jvm_threads_current")) {
                 assertTrue(metrics.contains(expected), expected + " in:\n" + metrics);
             }

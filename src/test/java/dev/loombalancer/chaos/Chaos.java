@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * What the chaos scenarios share: their scale ({@code -Dchaos.scale=short} for CI, full
@@ -73,9 +74,15 @@ final class Chaos {
      * its open files are back near the baseline; asserts it, and returns the figures.
      */
     static Map<String, Object> backToBaseline(BalancerProcess balancer, Baseline before) throws Exception {
-        await().atMost(Duration.ofSeconds(30)).until(() -> balancer.statusNumber("activeConnections") == 0
-                && balancer.statusNumber("liveThreads") == 0
-                && balancer.openFiles() <= before.files() + FILE_SLACK);
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> balancer.statusNumber("activeConnections") == 0
+                    && balancer.statusNumber("liveThreads") == 0
+                    && balancer.openFiles() <= before.files() + FILE_SLACK);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("not back to the baseline in 30 s: activeConnections "
+                    + balancer.statusNumber("activeConnections") + ", liveThreads " + balancer.statusNumber("liveThreads")
+                    + ", open files " + balancer.openFiles() + " (" + before.files() + " before)", e);
+        }
         int files = balancer.openFiles();
         int threads = balancer.platformThreads();
         assertTrue(threads <= before.threads() + THREAD_SLACK,

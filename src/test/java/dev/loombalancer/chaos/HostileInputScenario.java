@@ -29,8 +29,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Scenario 7, hostile input: random and malformed command lines, and malformed admin
- * requests (paths, methods, bodies, huge headers, garbage bytes). Every one gets a clear
+ * Scenario 7, hostile input: random and malformed command lines, malformed admin
+ * requests (paths, methods, bodies, huge headers, garbage bytes), and malformed PROXY
+ * protocol headers from a trusted upstream. Every one gets a clear
  * answer or a closed connection; never a stack trace, never a crash.
  *
  * <p>Its first run found that the admin server answered {@code /status%00}, {@code PUT
@@ -227,6 +228,92 @@ class HostileInputScenario {
             report.put("answers", new TreeMap<>(answers).toString());
             report.putAll(figures);
             Chaos.report("hostile admin requests", report);
+        }
+    }
+
+    /**
+     * Malformed PROXY headers from a trusted upstream (--accept-proxy): truncated, wrong
+     * signature, wrong version or length, huge TLVs, noise, silence. Each is closed and
+     * counted, no backend hears of it, and a proper header is still served.
+     */
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void malformedProxyHeaders() throws Exception {
+        String signature = "\r\n\r\n\0\r\nQUIT\n";
+        Map<String, byte[]> headers = new LinkedHashMap<>();
+        headers.put("truncated v2", raw(signature + "\u0021\u0011\u0000"));
+        headers.put("truncated v1", raw("PROXY TCP4 203.0.113.9 127.0.0.1 40"));
+        headers.put("wrong signature", raw("\r\n\r\n\0\r\nQUIZ\n\u0021\u0011\u0000\u000c" + "x".repeat(12)));
+        headers.put("v2 version 3", raw(signature + "\u0031\u0011\u0000\u000c" + "x".repeat(12)));
+        headers.put("v2 length too short for IPv6", raw(signature + "\u0021\u0021\u0000\u000c" + "x".repeat(12)));
+        headers.put("v2 length beyond what came", raw(signature + "\u0021\u0011\u0001\u0000" + "x".repeat(12)));
+        headers.put("v2 with 64 KiB of TLVs", raw(signature + "\u0021\u0011\u00ff\u00ff" + "\u0004".repeat(65_535)));
+        headers.put("v1 without CRLF", raw("PROXY TCP4 203.0.113.9 127.0.0.1 4000 80 " + "9".repeat(200)));
+        headers.put("v1 with a name", raw("PROXY TCP4 evil.example 127.0.0.1 4000 80\r\n"));
+        headers.put("v1 port 99999", raw("PROXY TCP4 203.0.113.9 127.0.0.1 99999 80\r\n"));
+        headers.put("v1 family mismatch", raw("PROXY TCP6 203.0.113.9 127.0.0.1 4000 80\r\n"));
+        headers.put("plain HTTP", get("/"));
+        byte[] noise = new byte[16 * 1024];
+        new Random(8).nextBytes(noise);
+        headers.put("16 KiB of random bytes", noise);
+
+        try (TestBackend b1 = TestBackend.hello("B1");
+             BalancerProcess balancer = BalancerProcess.start("--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+                     "--backend", Chaos.backendList(b1), "--no-health-check", "--accept-proxy", "127.0.0.0/8",
+                     "--preread-timeout", "1s")) {
+            assertEquals("Hello from B1: warm-up", properHeaderThen(balancer, "warm-up"), "a proper header is served");
+            balancer.admin("/status");
+            Chaos.Baseline before = Chaos.Baseline.of(balancer); // warmed up: the pollers and the admin are open
+            Map<String, String> answers = new TreeMap<>();
+            for (Map.Entry<String, byte[]> header : headers.entrySet()) {
+                answers.put(header.getKey(), send(balancer.address(), header.getValue()));
+            }
+            // Silence: a trusted peer that sends nothing is closed after the preread timeout.
+            try (Socket silent = new Socket()) {
+                silent.connect(balancer.address(), 5_000);
+                silent.setSoTimeout(10_000);
+                try {
+                    answers.put("silence", silent.getInputStream().read() < 0 ? "closed" : "answered");
+                } catch (IOException reset) {
+                    answers.put("silence", "closed");
+                }
+            }
+            List<String> bad = answers.entrySet().stream().filter(e -> !e.getValue().equals("closed"))
+                    .map(e -> e.getKey() + " -> " + e.getValue()).toList();
+            assertEquals(List.of(), bad, "every malformed header gets a closed connection");
+            AtomicInteger burst = new AtomicInteger();
+            try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 0; i < 200; i++) {
+                    threads.submit(() -> {
+                        send(balancer.address(), noise);
+                        burst.incrementAndGet();
+                        return null;
+                    });
+                }
+            }
+            int malformed = headers.size() + 1 + burst.get();
+            String status = balancer.admin("/status");
+            assertTrue(status.matches("(?s).*\"bad_proxy_header\" ?: ?" + malformed + "\\b.*"), "each counted: " + status);
+            assertEquals(1, b1.accepted(), "no backend heard of any of them, only of the warm-up");
+            assertEquals("Hello from B1: still served", properHeaderThen(balancer, "still served"));
+            assertTrue(balancer.process().isAlive());
+            String log = balancer.err();
+            assertFalse(log.contains("\tat ") || log.contains("Exception"), "no stack trace:\n" + log);
+            Map<String, Object> figures = Chaos.backToBaseline(balancer, before);
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("connections", malformed + 2);
+            report.put("faultsInjected", (headers.size() + 1) + " malformed PROXY headers + " + burst.get()
+                    + " concurrent garbage connections from a trusted upstream");
+            report.put("answers", answers.toString());
+            report.putAll(figures);
+            Chaos.report("hostile PROXY headers", report);
+        }
+    }
+
+    private static String properHeaderThen(BalancerProcess balancer, String line) throws IOException {
+        try (TestClient client = new TestClient(balancer.address())) {
+            client.send("PROXY TCP4 203.0.113.9 127.0.0.1 4000 80\r");
+            return client.exchange(line);
         }
     }
 

@@ -8,18 +8,14 @@ import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendState;
 import dev.loombalancer.server.Balancer;
 import dev.loombalancer.testing.FastProbes;
+import dev.loombalancer.testing.Haproxy;
 import dev.loombalancer.testing.Ports;
 import dev.loombalancer.testing.RunningBalancer;
 import dev.loombalancer.testing.TestBackend;
 import dev.loombalancer.testing.TestClient;
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -39,31 +35,26 @@ class SendProxyTest {
     void haproxySeesTheClientsAddress(ProxyHeader.Version version) throws Exception {
         try (TestBackend app = TestBackend.hello("APP")) {
             int haproxyPort = Ports.free().getPort();
-            Path log = directory.resolve("haproxy.log");
-            Process haproxy = startHaproxy(haproxyPort, app.address().getPort(), log);
-            try (Balancer balancer = RunningBalancer.start(c -> c.sendProxy(version).health(FastProbes.CONFIG),
-                    new InetSocketAddress("127.0.0.1", haproxyPort))) {
+            try (Haproxy haproxy = Haproxy.start(directory, config(haproxyPort, app.address().getPort()), haproxyPort);
+                 Balancer balancer = RunningBalancer.start(c -> c.sendProxy(version).health(FastProbes.CONFIG),
+                         new InetSocketAddress("127.0.0.1", haproxyPort))) {
                 int clientPort;
                 try (TestClient client = new TestClient(balancer.localAddress())) {
                     clientPort = client.socket().getLocalPort();
                     assertEquals("Hello from APP: through haproxy", client.exchange("through haproxy"));
                 }
                 String seen = "client=127.0.0.1:" + clientPort;
-                await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains(seen));
+                await().atMost(Duration.ofSeconds(10)).until(() -> haproxy.logText().contains(seen));
                 Backend haproxyBackend = new Backend(new InetSocketAddress("127.0.0.1", haproxyPort));
                 await().atMost(Duration.ofSeconds(5)).until(() ->
                         balancer.pool().healthOf(haproxyBackend).streak().successes() >= 2);
                 assertEquals(BackendState.UP, balancer.pool().healthOf(haproxyBackend).state());
-            } finally {
-                haproxy.destroy();
-                haproxy.waitFor(10, TimeUnit.SECONDS);
             }
         }
     }
 
-    private Process startHaproxy(int port, int appPort, Path log) throws IOException {
-        Path config = directory.resolve("haproxy.cfg");
-        Files.writeString(config, """
+    private static String config(int port, int appPort) {
+        return """
                 global
                     log stdout format raw local0
                 defaults
@@ -78,19 +69,6 @@ class SendProxyTest {
                     default_backend be
                 backend be
                     server app 127.0.0.1:%d
-                """.formatted(port, appPort), StandardCharsets.UTF_8);
-        Process haproxy;
-        try {
-            haproxy = new ProcessBuilder("haproxy", "-db", "-f", config.toString()).redirectErrorStream(true)
-                    .redirectOutput(log.toFile()).start();
-        } catch (IOException e) {
-            throw new AssertionError("this test needs HAProxy as a real peer: apt-get install haproxy", e);
-        }
-        await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
-            try (Socket probe = new Socket("127.0.0.1", port)) {
-                return true;
-            }
-        });
-        return haproxy;
+                """.formatted(port, appPort);
     }
 }
