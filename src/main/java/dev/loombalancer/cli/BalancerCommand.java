@@ -21,6 +21,7 @@ import dev.loombalancer.server.BackendNames;
 import dev.loombalancer.server.BalancerConfig;
 import dev.loombalancer.server.NameResolver;
 import dev.loombalancer.server.PrereadRules;
+import dev.loombalancer.server.SniRoute;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -281,9 +282,16 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "with commas. Others' headers are not honoured. Default: none.")
     List<Cidr> acceptProxy = new ArrayList<>();
 
+    @Option(names = "--route", paramLabel = "SNI[,SNI...]=HOST:PORT[,...]",
+            description = "An SNI route: TLS clients whose ClientHello asks for one of these server names (exact, "
+                    + "or *.wildcard for any name below) go to these backends, TLS passing through untouched; the "
+                    + "rest (no SNI, another name, not TLS) go to --backend. Repeat for more routes; each takes "
+                    + "this service's other settings. The configuration file's 'routes:' takes any key per route.")
+    List<String> routeSpecs = new ArrayList<>();
+
     @Option(names = "--preread-timeout", paramLabel = "DURATION", defaultValue = "5s", converter = Durations.class,
             description = "How long a connection may take to send what is read before proxying it: an upstream's "
-                    + "PROXY header (nginx's preread_timeout) (default: ${DEFAULT-VALUE}).")
+                    + "PROXY header, a TLS ClientHello for --route (nginx's preread_timeout) (default: ${DEFAULT-VALUE}).")
     Duration prereadTimeout;
 
     @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
@@ -351,7 +359,7 @@ public final class BalancerCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), e.getMessage()
                         + "; every backend name must answer at start");
             }
-            return BalancerConfig.builder(listen, resolved.backends())
+            BalancerConfig service = BalancerConfig.builder(listen, resolved.backends())
                     .weighting(resolved.weighting())
                     .names(names.any() ? names : null)
                     .connectTimeout(connectTimeout)
@@ -375,9 +383,34 @@ public final class BalancerCommand implements Callable<Integer> {
                     .admission(new AdmissionRules(allow, maxConnectionsPerClient))
                     .preread(new PrereadRules(acceptProxy, prereadTimeout))
                     .build();
+            return routeSpecs.isEmpty() ? service : service.withRoutes(routes(service));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+    }
+
+    /** {@code --route a.example,*.b.example=10.0.0.11:443,10.0.0.12:443}: each one this service's settings, other backends. */
+    private List<SniRoute> routes(BalancerConfig service) {
+        List<SniRoute> routes = new ArrayList<>();
+        for (String spec : routeSpecs) {
+            int equals = spec.indexOf('=');
+            if (equals <= 0 || equals == spec.length() - 1) {
+                throw new IllegalArgumentException("--route '" + OneLineErrors.printable(spec)
+                        + "' is not SNI[,SNI...]=HOST:PORT[,HOST:PORT...], such as a.example,*.b.example=10.0.0.11:443");
+            }
+            List<Backend> backends = new ArrayList<>();
+            for (String item : spec.substring(equals + 1).split(",")) {
+                if (!HostPort.parseBackendSpec(item).isLiteral()) {
+                    throw new IllegalArgumentException("--route backend '" + OneLineErrors.printable(item)
+                            + "' must be an IP address; for DNS names, use the configuration file's 'routes:'");
+                }
+                HostPort.parseBackends(item).forEach(address -> backends.add(new Backend(address)));
+            }
+            String name = service.name() + "-route" + (routes.size() + 1);
+            routes.add(new SniRoute(List.of(spec.substring(0, equals).split(",")),
+                    service.withBackends(backends, Map.of()).withNames(null).asRoute(name)));
+        }
+        return routes;
     }
 
     /** The health check the options describe. */
@@ -481,7 +514,7 @@ public final class BalancerCommand implements Callable<Integer> {
                 }
             }
             try (AdminServer adminServer = adminAddress == null ? null
-                    : AdminServer.start(adminAddress, services::all, access)) {
+                    : AdminServer.start(adminAddress, services::views, access)) {
                 opened.forEach(Balancer::start);
                 CountDownLatch stopped = new CountDownLatch(1);
                 StopSignals.install(() -> {

@@ -6,6 +6,7 @@ import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.Weighting;
 import dev.loombalancer.server.BalancerConfig;
+import dev.loombalancer.server.SniRoute;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -71,7 +72,7 @@ final class ConfigFile {
     static final Set<String> PROCESS_KEYS = Set.of("admin", "admin-token-file", "admin-host");
     /** Options that are not a service's: the process-wide ones, and what only a command line has. */
     private static final Set<String> NOT_SERVICE_KEYS = Set.of("config", "admin", "admin-token-file", "admin-host",
-            "help", "version", "backend");
+            "help", "version", "backend", "route");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
 
     private final String file;
@@ -150,6 +151,13 @@ final class ConfigFile {
                 throw invalid(item, "a second service named '" + service.name() + "' (the first is on line "
                         + line(earlier) + "); names must differ");
             }
+            for (SniRoute route : service.config().routes()) { // each route is observed as a service of its own
+                Node taken = names.putIfAbsent(route.pool().name(), item);
+                if (taken != null) {
+                    throw invalid(item, "route '" + route.pool().name() + "' has the name of a service or route on line "
+                            + line(taken) + "; names must differ");
+                }
+            }
             if (service.config().listen().equals(Listeners.INHERITED) && listens.containsKey(Listeners.INHERITED)) {
                 throw invalid(item, "service '" + service.name() + "' listens on the inherited socket, as service '"
                         + listens.get(Listeners.INHERITED) + "' does; a process inherits one");
@@ -180,6 +188,91 @@ final class ConfigFile {
             throw invalid(nameEntry.getValueNode(), "service name '" + name
                     + "' must be letters, digits, '.', '_' or '-' (at most 64), starting with a letter or digit");
         }
+        for (Map.Entry<String, NodeTuple> entry : keys.entrySet()) { // a misspelt key first: it may be the missing one
+            if (!serviceKeys().contains(entry.getKey())) {
+                throw invalid(entry.getValue().getKeyNode(), unknownKey(entry.getKey()));
+            }
+        }
+        for (String required : List.of("listen", "backends")) {
+            if (!keys.containsKey(required)) {
+                throw invalid(item, "service '" + name + "' needs '" + required + "'");
+            }
+        }
+        Map<String, NodeTuple> own = new LinkedHashMap<>(keys);
+        NodeTuple routesEntry = own.remove("routes");
+        BalancerConfig config = pool(item, "service '" + name + "'", name, own);
+        if (routesEntry != null) {
+            try {
+                config = config.withRoutes(routes(name, keys, routesEntry.getValueNode()));
+            } catch (IllegalArgumentException e) { // a name in two routes
+                throw invalid(routesEntry.getValueNode(), "service '" + name + "': " + e.getMessage());
+            }
+        }
+        return new Service(name, config, line(item));
+    }
+
+    /** Keys a route takes from its service unless it sets them: all but what belongs to the listener. */
+    private static final Set<String> LISTENER_KEYS = Set.of("name", "listen", "backends", "routes", "route",
+            "reuse-port", "backlog", "accept-proxy", "preread-timeout", "allow");
+
+    /**
+     * {@code routes:}, each a map with {@code sni} (a name or a list), {@code backends} and,
+     * optionally, a {@code name} and any key a service takes for its pool (strategy, health
+     * checks, weights…); what a route does not set, it takes from its service.
+     */
+    private List<SniRoute> routes(String service, Map<String, NodeTuple> serviceKeys, Node value) throws Invalid {
+        if (!(value instanceof SequenceNode list) || list.getValue().isEmpty()) {
+            throw invalid(value, "'routes' must be a list of routes, each with sni and backends");
+        }
+        List<SniRoute> routes = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        int index = 0;
+        for (Node item : list.getValue()) {
+            index++;
+            Map<String, NodeTuple> keys = mapping(item, "a route");
+            NodeTuple sni = keys.get("sni");
+            if (sni == null || !keys.containsKey("backends")) {
+                throw invalid(item, "a route needs 'sni' (its server names) and 'backends'");
+            }
+            String name = keys.containsKey("name") ? scalar(keys.get("name").getValueNode(), "name")
+                    : service + "-route" + index;
+            if (!NAME.matcher(name).matches() || !names.add(name)) {
+                throw invalid(item, "route name '" + name + "' must be unique, letters, digits, '.', '_' or '-'");
+            }
+            Map<String, NodeTuple> merged = new LinkedHashMap<>();
+            for (Map.Entry<String, NodeTuple> entry : serviceKeys.entrySet()) {
+                if (!LISTENER_KEYS.contains(entry.getKey()) || entry.getKey().equals("listen")) {
+                    merged.put(entry.getKey(), entry.getValue()); // listen only to say where it is served
+                }
+            }
+            for (Map.Entry<String, NodeTuple> entry : keys.entrySet()) {
+                String key = entry.getKey();
+                if (key.equals("sni") || key.equals("name")) {
+                    continue;
+                }
+                if (LISTENER_KEYS.contains(key) && !key.equals("backends")) {
+                    throw invalid(entry.getValue().getKeyNode(), "'" + key + "' belongs to the service, not to a route");
+                }
+                merged.put(key, entry.getValue());
+            }
+            List<String> serverNames = new ArrayList<>();
+            Node names0 = sni.getValueNode();
+            for (Node n : names0 instanceof SequenceNode seq ? seq.getValue() : List.of(names0)) {
+                serverNames.add(scalar(n, "a server name"));
+            }
+            String what = "route '" + name + "' of service '" + service + "'";
+            BalancerConfig pool = pool(item, what, name, merged);
+            try {
+                routes.add(new SniRoute(serverNames, pool.asRoute(name)));
+            } catch (IllegalArgumentException e) {
+                throw invalid(sni.getValueNode(), what + ": " + e.getMessage());
+            }
+        }
+        return routes;
+    }
+
+    /** The keys of a service, or of a route merged with its service's, parsed by the command line. */
+    private BalancerConfig pool(Node item, String what, String name, Map<String, NodeTuple> keys) throws Invalid {
         List<String> args = new ArrayList<>();
         Map<Backend, Weighting> weighting = new HashMap<>();
         Map<String, Node> lineOf = new HashMap<>();
@@ -200,22 +293,17 @@ final class ConfigFile {
             lineOf.put(key, value);
             addOption(args, key, value, false);
         }
-        for (String required : List.of("listen", "backends")) {
-            if (!keys.containsKey(required)) {
-                throw invalid(item, "service '" + name + "' needs '" + required + "'");
-            }
-        }
         BalancerCommand command = new BalancerCommand();
         CommandLine commandLine = new CommandLine(command);
         try {
             commandLine.parseArgs(args.toArray(String[]::new));
-            return new Service(name, command.config().asService(name, weighting), line(item));
+            return command.config().asService(name, weighting);
         } catch (ParameterException e) {
             Node at = item;
             if (e.getArgSpec() instanceof OptionSpec option) {
                 at = lineOf.getOrDefault(option.longestName().substring(2), item);
             }
-            throw invalid(at, "service '" + name + "': " + OneLineErrors.printable(e.getMessage()));
+            throw invalid(at, what + ": " + OneLineErrors.printable(e.getMessage()));
         }
     }
 
@@ -345,6 +433,7 @@ final class ConfigFile {
         }
         keys.add("name");
         keys.add("backends");
+        keys.add("routes");
         return Set.copyOf(keys);
     }
 

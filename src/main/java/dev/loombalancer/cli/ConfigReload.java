@@ -4,6 +4,7 @@ import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.server.Balancer;
 import dev.loombalancer.server.BalancerConfig;
+import dev.loombalancer.server.SniRoute;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
@@ -145,13 +146,13 @@ final class ConfigReload implements AutoCloseable {
             // Compared with what runs, not with the file before: the admin API may have changed it.
             if (!balancer.pool().backends().equals(next.backends())
                     || !balancer.pool().weighting().equals(next.weighting())
-                    || !Objects.equals(now.names(), next.names())) {
+                    || !Objects.equals(now.names(), next.names()) || !now.routes().equals(next.routes())) {
                 balancer.reconfigure(next); // the backends, and the names looked up from now on
                 changed.add(service.name());
             }
-            if (!now.withBackends(next.backends(), next.weighting()).withNames(next.names()).equals(next)) {
-                Logger.warn("service {}: only backends and weights change on a reload; its other settings "
-                        + "take effect at the next restart", service.name());
+            if (!onlyBackendsDiffer(now, next)) {
+                Logger.warn("service {}: only backends and weights change on a reload, its routes' too; its other "
+                        + "settings, and which routes it has, take effect at the next restart", service.name());
             }
             services.replaceConfig(next);
         }
@@ -161,6 +162,22 @@ final class ConfigReload implements AutoCloseable {
         }
         Logger.info("reloaded {} after {}: {} started, {} removed (draining), backends changed in {}", file, why,
                 started, removed, changed);
+    }
+
+    /** Whether the two differ in backends, weights and names looked up only, the SNI routes' included. */
+    private static boolean onlyBackendsDiffer(BalancerConfig now, BalancerConfig next) {
+        if (!now.withBackends(next.backends(), next.weighting()).withNames(next.names()).withRoutes(next.routes())
+                .equals(next) || now.routes().size() != next.routes().size()) {
+            return false;
+        }
+        for (int i = 0; i < now.routes().size(); i++) {
+            SniRoute before = now.routes().get(i);
+            SniRoute after = next.routes().get(i);
+            if (!before.serverNames().equals(after.serverNames()) || !onlyBackendsDiffer(before.pool(), after.pool())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean start(BalancerConfig config) {

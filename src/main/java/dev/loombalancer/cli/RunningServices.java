@@ -66,6 +66,16 @@ final class RunningServices {
         }
     }
 
+    /** The services and, after each, its SNI routes' pools: what the admin endpoint shows. */
+    List<Balancer> views() {
+        List<Balancer> views = new ArrayList<>();
+        for (Balancer service : all()) {
+            views.add(service);
+            views.addAll(service.routes());
+        }
+        return views;
+    }
+
     List<Balancer> all() {
         lock.lock();
         try {

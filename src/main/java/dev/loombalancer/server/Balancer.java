@@ -6,6 +6,7 @@ import dev.loombalancer.concurrent.ConnectionThreads;
 import dev.loombalancer.concurrent.CountingThreadFactory;
 import dev.loombalancer.concurrent.Uninterruptibly;
 import dev.loombalancer.health.HealthProber;
+import dev.loombalancer.net.Closer;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.net.Listeners;
 import dev.loombalancer.net.OpenFileLimit;
@@ -48,7 +49,10 @@ import org.tinylog.Logger;
  */
 public final class Balancer implements BalancerView, AutoCloseable {
 
-    private final ServerSocket listener;
+    private final ServerSocket listener; // null for an SNI route: its service listens for it
+    private final Balancer service; // the service an SNI route belongs to; null for a service
+    private final List<Balancer> routes = new ArrayList<>();
+    private final SniTable<Balancer> serverNames = new SniTable<>();
     private final BalancerConfig config;
     private final Instant startedAt = Instant.now();
     /**
@@ -81,8 +85,9 @@ public final class Balancer implements BalancerView, AutoCloseable {
     private volatile int openWhenDrainStarted = -1;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    private Balancer(ServerSocket listener, BalancerConfig config) {
+    private Balancer(ServerSocket listener, BalancerConfig config, Balancer service) {
         this.listener = listener;
+        this.service = service;
         this.config = config;
         BackendPool pool = new BackendPool(config.backends(),
                 new RiseFall(config.health().enabled(), config.health().rise(), config.health().fall()),
@@ -98,11 +103,18 @@ public final class Balancer implements BalancerView, AutoCloseable {
         this.limit = ConnectionLimit.forFiles(config.maxConnections(), OpenFileLimit.current(),
                 config.health().enabled() ? Math.min(pool.size(), HealthProber.MAX_IN_FLIGHT) : 0, config.backlog());
         this.admission = new ClientAdmission(config.admission());
-        this.live = new LiveConnections(admission, limit, config.queueTimeout(), config.preread());
+        this.live = new LiveConnections(admission, limit, config.queueTimeout(), config.preread(),
+                !config.routes().isEmpty());
         this.idleReaper = config.idleTimeout() == null && config.serverTimeout() == null ? null
                 : new IdleReaper(live, config.idleTimeout(), config.serverTimeout());
         this.idleReaperThread = idleReaper == null ? null : Thread.ofVirtual().name("loom-idle-reaper").unstarted(idleReaper);
-        this.acceptThread = Thread.ofVirtual().name("loom-accept").unstarted(new AcceptLoop(listener, limit, this::dispatch));
+        this.acceptThread = listener == null ? null
+                : Thread.ofVirtual().name("loom-accept").unstarted(new AcceptLoop(listener, limit, this::dispatch));
+        for (SniRoute route : config.routes()) {
+            Balancer routed = new Balancer(null, route.pool(), this);
+            serverNames.add(route.serverNames(), routed, route.pool().name());
+            routes.add(routed);
+        }
     }
 
     /**
@@ -115,7 +127,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
     public static Balancer open(BalancerConfig config) throws IOException {
         ServerSocket listener = Listeners.bind(config.listen(), config.backlog(), config.reusePort());
         try {
-            return new Balancer(listener, config);
+            return new Balancer(listener, config, null);
         } catch (RuntimeException e) {
             listener.close();
             throw e;
@@ -229,6 +241,10 @@ public final class Balancer implements BalancerView, AutoCloseable {
         names = next.names();
         fixedWeighting = next.weighting();
         updateBackends(next.backends(), next.weighting());
+        for (Balancer route : routes) { // routes are matched by name; adding or removing one needs a restart
+            next.routes().stream().filter(r -> r.pool().name().equals(route.name())).findFirst()
+                    .ifPresent(r -> route.reconfigure(r.pool()));
+        }
     }
 
     /** Every interval, looks the names up again and applies what changed; until the balancer stops. */
@@ -303,7 +319,9 @@ public final class Balancer implements BalancerView, AutoCloseable {
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException("balancer already started");
         }
-        acceptThread.start();
+        if (acceptThread != null) {
+            acceptThread.start();
+        }
         if (idleReaperThread != null) {
             idleReaperThread.start();
         }
@@ -318,7 +336,8 @@ public final class Balancer implements BalancerView, AutoCloseable {
         if (resolverThread != null) {
             resolverThread.start();
         }
-        Logger.info(StartupLine.of(localAddress(), routing.pool(), strategy(), config, limit));
+        Logger.info(StartupLine.of(where(), routing.pool(), strategy(), config, limit));
+        routes.forEach(Balancer::start);
         if (ConnectionThreads.PLATFORM) {
             Logger.warn("diagnostic: connections run on platform threads (-Dloom.diagnostic.threads=platform); "
                     + "a stop cannot cut open connections, so end this process with SIGKILL");
@@ -338,7 +357,12 @@ public final class Balancer implements BalancerView, AutoCloseable {
 
     @Override
     public InetSocketAddress localAddress() {
-        return (InetSocketAddress) listener.getLocalSocketAddress();
+        return listener == null ? service.localAddress() : (InetSocketAddress) listener.getLocalSocketAddress();
+    }
+
+    /** The SNI routes' pools, each a service of its own to observe (its name is the route's). */
+    public List<Balancer> routes() {
+        return List.copyOf(routes);
     }
 
     @Override
@@ -385,6 +409,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
         }
         rejected.put("queue_timeout", live.queueTimedOut());
         rejected.put("bad_proxy_header", live.badProxyHeaders());
+        rejected.put("no_client_hello", live.noClientHello());
         return rejected;
     }
 
@@ -428,13 +453,41 @@ public final class Balancer implements BalancerView, AutoCloseable {
         stopped.await();
     }
 
-    /** Runs on the accept thread, so the policy sees clients in the order they arrived. */
+    /**
+     * Runs on the accept thread, so the policy sees clients in the order they arrived; or,
+     * when the client's first bytes are read before it is proxied, on its own thread.
+     */
     private void dispatch(Socket client) {
-        live.open(client, (clientAddress, pending) -> {
-            Routing now = routing; // one routing for the choice and the connection
-            return new ProxiedConnection(client, clientAddress, now.policy().candidates(clientAddress), now.context(),
-                    pending);
+        live.open(client, (clientAddress, serverName, pending) -> {
+            Balancer route = serverNames.match(serverName);
+            if (route != null) {
+                route.adopt(client, clientAddress, pending);
+                return null;
+            }
+            return connection(client, clientAddress, pending);
         });
+    }
+
+    private ProxiedConnection connection(Socket client, InetSocketAddress clientAddress, byte[] pending) {
+        Routing now = routing; // one routing for the choice and the connection
+        return new ProxiedConnection(client, clientAddress, now.policy().candidates(clientAddress), now.context(), pending);
+    }
+
+    /**
+     * An SNI route takes over a client its service has read the ClientHello of. If the
+     * route is already closing (a stop raced the handover), the client is reset.
+     */
+    private void adopt(Socket client, InetSocketAddress clientAddress, byte[] pending) {
+        if (closing.get()) {
+            Closer.reset(client);
+            return;
+        }
+        try {
+            live.adopt(client, clientAddress, pending, (address, serverName, bytes) -> connection(client, address, bytes));
+        } catch (RuntimeException e) {
+            Closer.closeQuietly(client); // nothing was taken over
+            throw e;
+        }
     }
 
     /**
@@ -444,6 +497,11 @@ public final class Balancer implements BalancerView, AutoCloseable {
      */
     public void drain(Duration timeout) {
         stopAccepting();
+        // The routes' connections drain beside this service's own, each in its own time.
+        List<Thread> draining = new ArrayList<>();
+        for (Balancer route : routes) {
+            draining.add(Thread.ofVirtual().name("loom-drain").start(() -> route.drain(timeout)));
+        }
         int open = live.size();
         openWhenDrainStarted = open;
         if (open > 0 && !closing.get()) {
@@ -452,6 +510,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
             // A concurrent close() cuts every connection, which wakes this wait.
             live.awaitIdle(timeout, closing::get);
         }
+        draining.forEach(Uninterruptibly::join);
         close();
     }
 
@@ -476,8 +535,9 @@ public final class Balancer implements BalancerView, AutoCloseable {
             } finally {
                 reconfiguring.unlock();
             }
-            // No more connections can start now.
+            // No more connections can start now, here; those handed to routes are theirs to cut.
             int cut = live.cutAll();
+            routes.forEach(Balancer::close);
             if (idleReaper != null) {
                 idleReaper.stop();
                 Uninterruptibly.join(idleReaperThread);
@@ -490,15 +550,25 @@ public final class Balancer implements BalancerView, AutoCloseable {
         }
     }
 
+    /** "listening on 127.0.0.1:8443", or for an SNI route "routing a.example, *.b.example of service tls". */
+    private String where() {
+        if (service == null) {
+            return "listening on " + HostPort.format(localAddress());
+        }
+        List<String> names = service.config.routes().stream().filter(r -> r.pool().name().equals(name()))
+                .findFirst().map(SniRoute::serverNames).orElse(List.of());
+        return "routing " + String.join(", ", names) + " of service " + service.name();
+    }
+
     private void logStopped(int cut) {
         int drainStart = openWhenDrainStarted;
         if (drainStart >= 0) {
             int finished = Math.max(0, drainStart - cut);
-            Logger.info("{}stopped listening on {}; {} connection{} finished while draining, {} cut", config.logPrefix(),
-                    HostPort.format(localAddress()), finished, finished == 1 ? "" : "s", cut);
+            Logger.info("{}stopped {}; {} connection{} finished while draining, {} cut", config.logPrefix(),
+                    where(), finished, finished == 1 ? "" : "s", cut);
         } else {
-            Logger.info("{}stopped listening on {}; {} open connection{} closed", config.logPrefix(),
-                    HostPort.format(localAddress()), cut, cut == 1 ? "" : "s");
+            Logger.info("{}stopped {}; {} open connection{} closed", config.logPrefix(),
+                    where(), cut, cut == 1 ? "" : "s");
         }
     }
 
@@ -506,12 +576,16 @@ public final class Balancer implements BalancerView, AutoCloseable {
     private void stopAccepting() {
         if (accepting.compareAndSet(true, false)) {
             try {
-                listener.close(); // wakes the accept loop, which then ends
+                if (listener != null) {
+                    listener.close(); // wakes the accept loop, which then ends
+                }
             } catch (IOException e) {
                 Logger.warn("closing the listener failed: {}", e.toString());
             }
             limit.stop(); // in case it waits for a place in the waiting room, or backs off (no interrupt: see there)
         }
-        Uninterruptibly.join(acceptThread);
+        if (acceptThread != null) {
+            Uninterruptibly.join(acceptThread);
+        }
     }
 }

@@ -44,6 +44,7 @@ import java.util.Objects;
  * @param tcpKeepAlive    SO_KEEPALIVE on both sockets of every connection
  * @param reusePort       bind the listener with SO_REUSEPORT, so a new process can bind it beside the old
  * @param preread         what is read from a client before it is proxied: an upstream's PROXY header
+ * @param routes          SNI routes: TLS clients asking for their names go to their pools, the rest to this one
  * @param name            the service's name in a configuration file (its log lines and admin
  *                        entries say it); {@value #DEFAULT_NAME} for the command line's one service
  */
@@ -53,7 +54,8 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                              Duration queueTimeout, Duration drainTimeout, AdmissionRules admission,
                              Map<Backend, Weighting> weighting, BackendNames names, Duration slowStart,
                              ProxyHeader.Version sendProxy, Duration serverTimeout, boolean shutdownSessionsOnDown,
-                             boolean tcpKeepAlive, boolean reusePort, PrereadRules preread, String name) {
+                             boolean tcpKeepAlive, boolean reusePort, PrereadRules preread, List<SniRoute> routes,
+                             String name) {
 
     public static final String DEFAULT_NAME = "default";
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -74,6 +76,11 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         Objects.requireNonNull(admission, "admission");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(preread, "preread");
+        routes = List.copyOf(routes);
+        SniTable<String> serverNames = new SniTable<>(); // refuses a name given to two routes
+        for (SniRoute route : routes) {
+            serverNames.add(route.serverNames(), route.pool().name(), route.pool().name());
+        }
         weighting = Map.copyOf(weighting);
         if (serverTimeout != null && (serverTimeout.isNegative() || serverTimeout.isZero())) {
             serverTimeout = null; // zero means off, as on the command line
@@ -141,13 +148,32 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         return with(backends, weighting, newNames, name);
     }
 
+    /** The same configuration with these SNI routes. */
+    public BalancerConfig withRoutes(List<SniRoute> newRoutes) {
+        return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
+                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
+                names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, preread,
+                newRoutes, name);
+    }
+
+    /**
+     * This configuration as the pool of an SNI route named {@code routeName}: it reads nothing
+     * first (the service that listens did) and has no routes of its own.
+     */
+    public BalancerConfig asRoute(String routeName) {
+        return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
+                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
+                names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, false,
+                PrereadRules.NONE, List.of(), routeName);
+    }
+
     /** The one copy the three above share: everything but these four stays as it is. */
     private BalancerConfig with(List<Backend> newBackends, Map<Backend, Weighting> newWeighting,
                                 BackendNames newNames, String newName) {
         return new BalancerConfig(listen, newBackends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
                 newNames, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, preread,
-                newName);
+                routes, newName);
     }
 
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */
@@ -185,6 +211,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private AdmissionRules admission = AdmissionRules.OPEN;
         private PrereadRules preread = PrereadRules.NONE;
+        private List<SniRoute> routes = List.of();
 
         private Builder(InetSocketAddress listen, List<Backend> backends) {
             this.listen = listen;
@@ -286,6 +313,11 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             return this;
         }
 
+        public Builder routes(List<SniRoute> value) {
+            routes = value;
+            return this;
+        }
+
         public Builder preread(PrereadRules value) {
             preread = value;
             return this;
@@ -300,7 +332,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
             return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
                     idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
                     names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, preread,
-                    DEFAULT_NAME);
+                    routes, DEFAULT_NAME);
         }
     }
 }

@@ -8,6 +8,8 @@ import dev.loombalancer.logging.Throttle;
 import dev.loombalancer.net.Closer;
 import dev.loombalancer.net.HostPort;
 import dev.loombalancer.proxy.ProxiedConnection;
+import dev.loombalancer.proxy.Preread;
+import dev.loombalancer.proxy.ServerName;
 import dev.loombalancer.proxy.UpstreamHeader;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -48,6 +50,7 @@ final class LiveConnections {
     private final ConnectionLimit limit;
     private final Duration queueTimeout;
     private final PrereadRules preread;
+    private final boolean readServerName;
     private final FairShare fairShare = new FairShare();
     // One shared name, not a numbered one: a numbered name costs a string per connection.
     private final ThreadFactory threads = ConnectionThreads.named("loom-connection");
@@ -59,17 +62,21 @@ final class LiveConnections {
     private final LongAdder evicted = new LongAdder();
     private final LongAdder queueTimedOut = new LongAdder();
     private final LongAdder badProxyHeaders = new LongAdder();
+    private final LongAdder noClientHello = new LongAdder();
     private final Throttle prereadLog = new Throttle(Duration.ofSeconds(5));
     private final Throttle evictionLog = new Throttle(Duration.ofSeconds(5));
     private final Throttle queueLog = new Throttle(Duration.ofSeconds(5));
 
-    /** Makes a connection's task once it is known who the client is. */
+    /** Makes a connection's task once it is known who the client is and what it asks for. */
     interface Connections {
         /**
-         * @param client  the client's address: the peer's, or the one its upstream's PROXY header gave
-         * @param pending the client's bytes already read (with the header); empty for none
+         * @param client     the client's address: the peer's, or the one its upstream's PROXY header gave
+         * @param serverName the TLS server name it asked for, when SNI routes are read; else null
+         * @param pending    the client's bytes already read; empty for none
+         * @return the connection; null if it was handed over to another service (an SNI route),
+         *         which owns the client socket from then on
          */
-        ProxiedConnection make(InetSocketAddress client, byte[] pending);
+        ProxiedConnection make(InetSocketAddress client, String serverName, byte[] pending);
     }
 
     /**
@@ -91,13 +98,28 @@ final class LiveConnections {
             this.connection = connection;
             this.slot = new AtomicInteger(holding ? HOLDING : WAITING);
         }
+
+        /** Ends it from another thread; before it is proxied, closing the client ends its preread. */
+        void cut(String why) {
+            ProxiedConnection now = connection;
+            if (now != null) {
+                now.cut(why);
+            } else {
+                Closer.closeQuietly(client);
+            }
+        }
     }
 
-    LiveConnections(ClientAdmission admission, ConnectionLimit limit, Duration queueTimeout, PrereadRules preread) {
+    /**
+     * @param readServerName whether each connection's TLS server name is read first, for SNI routes
+     */
+    LiveConnections(ClientAdmission admission, ConnectionLimit limit, Duration queueTimeout, PrereadRules preread,
+                    boolean readServerName) {
         this.admission = admission;
         this.limit = limit;
         this.queueTimeout = queueTimeout;
         this.preread = preread;
+        this.readServerName = readServerName;
     }
 
     /**
@@ -106,7 +128,8 @@ final class LiveConnections {
      * is taken and the waiting room is full.
      *
      * <p>A client from an upstream balancer ({@code --accept-proxy}) is admitted later, on
-     * its own thread, once its PROXY header has said who it is ({@link #readUpstreamHeader}).
+     * its own thread, once its PROXY header has said who it is; a client of a service with
+     * SNI routes is routed there once its ClientHello has said what it asks for ({@link #preread}).
      *
      * @param connections makes the connection's task for the client's address
      * @throws RuntimeException if the task or its thread cannot be made or started; then
@@ -115,6 +138,20 @@ final class LiveConnections {
     void open(Socket client, Connections connections) {
         InetSocketAddress clientAddress = (InetSocketAddress) client.getRemoteSocketAddress();
         boolean upstream = preread.fromUpstream(clientAddress.getAddress());
+        open(client, clientAddress, upstream, upstream || readServerName, NOTHING, connections);
+    }
+
+    /**
+     * Takes over a client another service has read the first bytes of: an SNI route's
+     * connection, from the service that listens. It is admitted here, and waits here while
+     * every slot is taken, on the calling thread; its connection runs on a new one.
+     */
+    void adopt(Socket client, InetSocketAddress clientAddress, byte[] pending, Connections connections) {
+        open(client, clientAddress, false, false, pending, connections);
+    }
+
+    private void open(Socket client, InetSocketAddress clientAddress, boolean upstream, boolean prereads,
+                      byte[] pending, Connections connections) {
         InetAddress ip = upstream ? null : clientAddress.getAddress();
         if (!upstream && admission.admit(ip).isPresent()) {
             // Refused before anything is spent on it: a reset, so that a flood of refused
@@ -138,7 +175,7 @@ final class LiveConnections {
         Thread thread = null;
         boolean started = false;
         try {
-            Live entry = new Live(client, ip, upstream ? null : connections.make(clientAddress, NOTHING), holding);
+            Live entry = new Live(client, ip, prereads ? null : connections.make(clientAddress, null, pending), holding);
             thread = threads.newThread(() -> run(entry, connections));
             live.put(thread, entry);
             thread.start();
@@ -168,7 +205,7 @@ final class LiveConnections {
             if (entry.slot.get() == WAITING && !awaitSlot(entry)) {
                 return;
             }
-            if (entry.connection == null && !readUpstreamHeader(entry, connections)) {
+            if (entry.connection == null && !preread(entry, connections)) {
                 return;
             }
             entry.connection.run();
@@ -178,22 +215,35 @@ final class LiveConnections {
     }
 
     /**
-     * {@code --accept-proxy}: the header says who the client is, and from then on that is
-     * the client, for admission, fair share and the connection itself. Returns false (the
-     * client closed, counted and logged) if no valid header came within the preread timeout
-     * or admission refuses the client it names.
+     * Reads what comes before proxying, within one preread timeout: from an upstream
+     * ({@code --accept-proxy}), the PROXY header, whose client is the client from then on
+     * (admission, fair share, the connection); with SNI routes, the ClientHello's server
+     * name. Then makes the connection, or hands the client over to its route. Returns
+     * false if there is nothing to run here: handed over, or closed (counted and logged:
+     * no valid header or ClientHello in time, or admission refused the header's client).
      */
-    private boolean readUpstreamHeader(Live entry, Connections connections) {
+    private boolean preread(Live entry, Connections connections) {
         InetSocketAddress peer = (InetSocketAddress) entry.client.getRemoteSocketAddress();
-        UpstreamHeader header;
+        boolean upstream = entry.ip == null;
+        Preread preread = new Preread(entry.client, this.preread.timeout());
+        InetSocketAddress client = peer;
+        String serverName = null;
+        boolean headerRead = !upstream;
         try {
-            header = UpstreamHeader.read(entry.client, preread.timeout());
-        } catch (UpstreamHeader.Refused e) {
-            badProxyHeaders.increment();
+            if (upstream) {
+                InetSocketAddress named = UpstreamHeader.read(preread);
+                client = named == null ? peer : named;
+                headerRead = true;
+            }
+            if (readServerName) {
+                serverName = ServerName.peek(preread);
+            }
+        } catch (Preread.Refused e) {
+            (headerRead ? noClientHello : badProxyHeaders).increment();
             long more = prereadLog.admit();
             if (more >= 0) {
-                Logger.warn("closed a connection from upstream {}: {}{}", HostPort.format(peer), e.getMessage(),
-                        Throttle.more(more));
+                Logger.warn("closed client {}{}: {}{}", HostPort.format(client), client == peer ? ""
+                        : " (via " + HostPort.format(peer) + ")", e.getMessage(), Throttle.more(more));
             }
             Closer.reset(entry.client); // what it sent was not read: say so, rather than a clean close
             return false;
@@ -201,24 +251,27 @@ final class LiveConnections {
             Closer.closeQuietly(entry.client); // it failed or was cut while we waited: nothing to tell it
             return false;
         }
-        InetSocketAddress client = header.client() == null ? peer : header.client();
+        if (!upstream) {
+            entry.connection = connections.make(client, serverName, preread.rest());
+            return entry.connection != null;
+        }
         InetAddress ip = client.getAddress();
         if (admission.admit(ip).isPresent()) { // counted and logged by admit
             Closer.reset(entry.client);
             return false;
         }
         // Eviction finds connections by their ip: it may pick this one only once the place is
-        // counted and the connection exists to be cut, so the ip is set last. And set even
-        // if make() fails, so that ended() gives back what was taken.
+        // counted, so the ip is set last; and set even if make() fails, so that ended()
+        // gives back what was taken.
         if (entry.slot.get() == HOLDING) {
             fairShare.took(ip);
         }
         try {
-            entry.connection = connections.make(client, header.pending());
+            entry.connection = connections.make(client, serverName, preread.rest());
         } finally {
             entry.ip = ip;
         }
-        return true;
+        return entry.connection != null;
     }
 
     private void release(InetAddress ip) {
@@ -264,7 +317,7 @@ final class LiveConnections {
             Live victim = oldestHolding(most);
             if (victim != null && victim.slot.compareAndSet(HOLDING, GIVEN_UP)) {
                 fairShare.gaveBack(most);
-                victim.connection.cut("evicted: fair share");
+                victim.cut("evicted: fair share");
                 evicted.increment();
                 long more = evictionLog.admit();
                 if (more >= 0) {
@@ -363,6 +416,11 @@ final class LiveConnections {
     /** Connections from upstream balancers closed for want of a valid PROXY header in time. */
     long badProxyHeaders() {
         return badProxyHeaders.sum();
+    }
+
+    /** Clients of a service with SNI routes closed for want of a complete ClientHello in time. */
+    long noClientHello() {
+        return noClientHello.sum();
     }
 
     /** Clients closed because no slot came free within the queue timeout. */

@@ -23,10 +23,9 @@ final class StartupLine {
     private StartupLine() {
     }
 
-    static String of(InetSocketAddress listen, BackendPool pool, String strategy, BalancerConfig config,
-                     ConnectionLimit limit) {
+    static String of(String where, BackendPool pool, String strategy, BalancerConfig config, ConnectionLimit limit) {
         List<String> parts = new ArrayList<>();
-        parts.add(config.logPrefix() + "listening on " + HostPort.format(listen));
+        parts.add(config.logPrefix() + where);
         parts.add(pool.size() + " backend" + (pool.size() == 1 ? "" : "s") + " (" + backends(pool) + ")");
         parts.add("strategy " + strategy);
         parts.add(config.health().describe());
@@ -44,6 +43,10 @@ final class StartupLine {
         List<Cidr> upstreams = config.preread().acceptProxy();
         if (!upstreams.isEmpty()) {
             parts.add("PROXY headers from " + networks(upstreams));
+        }
+        if (!config.routes().isEmpty()) {
+            parts.add(config.routes().size() + " SNI route" + (config.routes().size() == 1 ? "" : "s")
+                    + " (" + config.routes().stream().map(r -> r.pool().name()).collect(Collectors.joining(", ")) + ")");
         }
         if (config.sendProxy() != null) {
             parts.add("sending PROXY " + config.sendProxy());

@@ -8,6 +8,7 @@ import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.Weighting;
 import dev.loombalancer.server.BalancerConfig;
+import dev.loombalancer.server.SniRoute;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -105,6 +106,48 @@ class ConfigFileTest {
         Path file = write("listen: 8000\nservices: []\n");
         ConfigFile.Invalid e = assertThrows(ConfigFile.Invalid.class, () -> ConfigFile.read(file));
         assertEquals(file + ":1: 'listen' belongs to a service: put it under 'services:'", e.getMessage());
+    }
+
+    /**
+     * routes: each route has its server names and pool, takes its service's settings unless
+     * it sets its own, and may not set what belongs to the listener.
+     */
+    @Test
+    void routesTakeTheirServicesSettingsUnlessTheySetTheirOwn() throws Exception {
+        ConfigFile.Contents contents = ConfigFile.read(write("""
+                services:
+                  - name: tls
+                    listen: 127.0.0.1:8443
+                    strategy: least-connections
+                    health-interval: 5s
+                    routes:
+                      - sni: [a.example, "*.B.example"]
+                        backends: [127.0.0.1:9011, {address: 127.0.0.1:9012, weight: 3}]
+                        strategy: round-robin
+                      - name: c
+                        sni: c.example
+                        backends: [127.0.0.1:9013]
+                    backends: [127.0.0.1:9021]
+                """));
+        BalancerConfig tls = contents.services().get(0).config();
+        assertEquals(2, tls.routes().size());
+        SniRoute first = tls.routes().get(0);
+        assertEquals(List.of("a.example", "*.b.example"), first.serverNames());
+        assertEquals("tls-route1", first.pool().name());
+        assertEquals(Strategy.ROUND_ROBIN, first.pool().strategy(), "its own");
+        assertEquals(Duration.ofSeconds(5), first.pool().health().interval(), "its service's");
+        assertEquals(3, first.pool().weighting().get(new Backend(new InetSocketAddress("127.0.0.1", 9012))).weight());
+        assertEquals("c", tls.routes().get(1).pool().name());
+        assertEquals(Strategy.LEAST_CONNECTIONS, tls.routes().get(1).pool().strategy(), "its service's");
+
+        Path listening = write("services:\n  - name: tls\n    listen: 8443\n    backends: [127.0.0.1:9001]\n"
+                + "    routes:\n      - sni: a.example\n        backends: [127.0.0.1:9002]\n        accept-proxy: 10.0.0.0/8\n");
+        ConfigFile.Invalid e = assertThrows(ConfigFile.Invalid.class, () -> ConfigFile.read(listening));
+        assertEquals(listening + ":8: 'accept-proxy' belongs to the service, not to a route", e.getMessage());
+        Path twice = write("services:\n  - name: tls\n    listen: 8443\n    backends: [127.0.0.1:9001]\n"
+                + "    routes:\n      - {sni: a.example, backends: [127.0.0.1:9002]}\n      - {sni: A.example, backends: [127.0.0.1:9003]}\n");
+        e = assertThrows(ConfigFile.Invalid.class, () -> ConfigFile.read(twice));
+        assertTrue(e.getMessage().contains("server name 'a.example' is in two routes"), e.getMessage());
     }
 
     /** Broken YAML is reported with its line, in one line. */
