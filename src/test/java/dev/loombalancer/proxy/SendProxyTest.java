@@ -54,15 +54,7 @@ class SendProxyTest {
     }
 
     private static String config(int port, int appPort) {
-        return """
-                global
-                    log stdout format raw local0
-                defaults
-                    mode tcp
-                    log global
-                    timeout connect 2s
-                    timeout client 10s
-                    timeout server 10s
+        return Haproxy.TCP_DEFAULTS + """
                 frontend fe
                     bind 127.0.0.1:%d accept-proxy
                     log-format "client=%%ci:%%cp"

@@ -49,15 +49,7 @@ class AcceptProxyTest {
             int back = Ports.free().getPort();
             try (Balancer balancer = RunningBalancer.start(c -> c.preread(trusting("127.0.0.1/32"))
                     .sendProxy(ProxyHeader.Version.V1).health(ProbeConfig.OFF), new InetSocketAddress("127.0.0.1", back))) {
-            String config = """
-                    global
-                        log stdout format raw local0
-                    defaults
-                        mode tcp
-                        log global
-                        timeout connect 2s
-                        timeout client 10s
-                        timeout server 10s
+            String config = Haproxy.TCP_DEFAULTS + """
                     frontend front
                         bind 127.0.0.1:%d
                         log-format "front client=%%ci:%%cp"

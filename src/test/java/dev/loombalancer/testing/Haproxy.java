@@ -17,6 +17,18 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Haproxy implements AutoCloseable {
 
+    /** The start of a configuration for mode tcp, logging to standard output; frontends and backends follow. */
+    public static final String TCP_DEFAULTS = """
+            global
+                log stdout format raw local0
+            defaults
+                mode tcp
+                log global
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            """;
+
     private final Process process;
     private final Path log;
 
@@ -65,6 +77,11 @@ public final class Haproxy implements AutoCloseable {
 
     @Override
     public void close() {
+        stop(process);
+    }
+
+    /** Stops a peer process: SIGTERM, up to 10 s to exit, then SIGKILL. */
+    static void stop(Process process) {
         process.destroy();
         try {
             process.waitFor(10, TimeUnit.SECONDS);
