@@ -1,9 +1,11 @@
 package dev.loombalancer.cli;
 
 import dev.loombalancer.net.HostPort;
+import dev.loombalancer.net.ProxyHeader;
 import dev.loombalancer.net.Listeners;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
+import dev.loombalancer.pool.SendProxy;
 import dev.loombalancer.pool.Weighting;
 import dev.loombalancer.server.BalancerConfig;
 import dev.loombalancer.server.SniRoute;
@@ -275,6 +277,7 @@ final class ConfigFile {
     private BalancerConfig pool(Node item, String what, String name, Map<String, NodeTuple> keys) throws Invalid {
         List<String> args = new ArrayList<>();
         Map<Backend, Weighting> weighting = new HashMap<>();
+        Map<Backend, Optional<ProxyHeader.Version>> sendProxies = new HashMap<>();
         Map<String, Node> lineOf = new HashMap<>();
         for (Map.Entry<String, NodeTuple> entry : keys.entrySet()) {
             String key = entry.getKey();
@@ -284,7 +287,7 @@ final class ConfigFile {
             }
             if (key.equals("backends")) {
                 lineOf.put("backend", value);
-                backends(args, weighting, value);
+                backends(args, weighting, sendProxies, value);
                 continue;
             }
             if (!serviceKeys().contains(key)) {
@@ -297,7 +300,9 @@ final class ConfigFile {
         CommandLine commandLine = new CommandLine(command);
         try {
             commandLine.parseArgs(args.toArray(String[]::new));
-            return command.config().asService(name, weighting);
+            BalancerConfig config = command.config().asService(name, weighting);
+            return sendProxies.isEmpty() ? config
+                    : config.withSendProxy(new SendProxy(config.sendProxy().service(), sendProxies));
         } catch (ParameterException e) {
             Node at = item;
             if (e.getArgSpec() instanceof OptionSpec option) {
@@ -309,9 +314,11 @@ final class ConfigFile {
 
     /**
      * Each entry is HOST:PORT[-LAST] or a map with {@code address} and, optionally,
-     * {@code weight} (1-256) and {@code backup} (true or false); a range's backends share them.
+     * {@code weight} (1-256), {@code backup} (true or false) and {@code send-proxy} (v1, v2
+     * or none, over the service's); a range's backends share them.
      */
-    private void backends(List<String> args, Map<Backend, Weighting> weighting, Node value) throws Invalid {
+    private void backends(List<String> args, Map<Backend, Weighting> weighting,
+                          Map<Backend, Optional<ProxyHeader.Version>> sendProxies, Node value) throws Invalid {
         if (!(value instanceof SequenceNode list) || list.getValue().isEmpty()) {
             throw invalid(value, "'backends' must be a list: HOST:PORT entries, or maps with 'address'");
         }
@@ -324,7 +331,7 @@ final class ConfigFile {
             for (Map.Entry<String, NodeTuple> key : keys.entrySet()) {
                 if (!BACKEND_KEYS.contains(key.getKey())) {
                     throw invalid(key.getValue().getKeyNode(), "unknown key '" + key.getKey()
-                            + "' in a backend; a backend map holds address (or srv), weight and backup");
+                            + "' in a backend; a backend map holds address (or srv), weight, backup and send-proxy");
                 }
             }
             NodeTuple address = keys.get("address");
@@ -333,16 +340,29 @@ final class ConfigFile {
                 throw invalid(entry, "a backend map needs 'address: HOST:PORT' or 'srv: _service._proto.name'");
             }
             Weighting share = weighting(keys);
+            Optional<ProxyHeader.Version> sendProxy = null;
+            NodeTuple sendProxyEntry = keys.get("send-proxy");
+            if (sendProxyEntry != null) {
+                String text = scalar(sendProxyEntry.getValueNode(), "send-proxy");
+                sendProxy = switch (text) {
+                    case "v1" -> Optional.of(ProxyHeader.Version.V1);
+                    case "v2" -> Optional.of(ProxyHeader.Version.V2);
+                    case "none" -> Optional.empty();
+                    default -> throw invalid(sendProxyEntry.getValueNode(), "a backend's 'send-proxy' is v1, v2 or none, not '"
+                            + OneLineErrors.printable(text) + "'");
+                };
+            }
             if (srv != null) {
-                if (!share.equals(Weighting.DEFAULT)) {
-                    throw invalid(entry, "an 'srv' backend takes its weights and backups from the SRV answers");
+                if (!share.equals(Weighting.DEFAULT) || sendProxy != null) {
+                    throw invalid(entry, "an 'srv' backend takes its weights and backups from the SRV answers, and "
+                            + "the service's send-proxy");
                 }
                 args.add("--backend-srv=" + scalar(srv.getValueNode(), "srv"));
                 continue;
             }
             String text = scalar(address.getValueNode(), "address");
             args.add("--backend=" + text);
-            if (!share.equals(Weighting.DEFAULT)) {
+            if (!share.equals(Weighting.DEFAULT) || sendProxy != null) {
                 HostPort.BackendSpec shape;
                 try {
                     shape = HostPort.parseBackendSpec(text);
@@ -350,17 +370,22 @@ final class ConfigFile {
                     continue; // the command line's parse of --backend reports it, with its line
                 }
                 if (!shape.isLiteral()) {
-                    throw invalid(entry, "a weight or backup needs a backend given by IP address; for names, "
-                            + "SRV records carry weights and priorities ('srv:')");
+                    throw invalid(entry, "a weight, backup or send-proxy needs a backend given by IP address; for "
+                            + "names, SRV records carry weights and priorities ('srv:')");
                 }
                 for (InetSocketAddress backend : HostPort.parseBackends(text)) {
-                    weighting.put(new Backend(backend), share);
+                    if (!share.equals(Weighting.DEFAULT)) {
+                        weighting.put(new Backend(backend), share);
+                    }
+                    if (sendProxy != null) {
+                        sendProxies.put(new Backend(backend), sendProxy);
+                    }
                 }
             }
         }
     }
 
-    private static final Set<String> BACKEND_KEYS = Set.of("address", "srv", "weight", "backup");
+    private static final Set<String> BACKEND_KEYS = Set.of("address", "srv", "weight", "backup", "send-proxy");
 
     private Weighting weighting(Map<String, NodeTuple> keys) throws Invalid {
         int weight = 1;

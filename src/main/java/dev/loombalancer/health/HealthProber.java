@@ -6,6 +6,7 @@ import dev.loombalancer.net.ProxyHeader;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
+import dev.loombalancer.pool.SendProxy;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Proxy;
@@ -42,7 +43,7 @@ public final class HealthProber implements AutoCloseable {
     public static final int MAX_IN_FLIGHT = 1024;
 
     private final BackendPool pool;
-    private final ProxyHeader.Version sendProxy;
+    private final SendProxy sendProxy;
     private final ProbeConfig config;
     private final int timeoutMillis;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
@@ -66,8 +67,8 @@ public final class HealthProber implements AutoCloseable {
         this(pool, config, null);
     }
 
-    /** @param sendProxy the PROXY header a probe starts with (LOCAL: our own connection); null for none */
-    public HealthProber(BackendPool pool, ProbeConfig config, ProxyHeader.Version sendProxy) {
+    /** @param sendProxy the PROXY header each backend's probes start with (LOCAL: our own connection) */
+    public HealthProber(BackendPool pool, ProbeConfig config, SendProxy sendProxy) {
         this.sendProxy = sendProxy;
         this.pool = pool;
         this.config = config;
@@ -166,8 +167,9 @@ public final class HealthProber implements AutoCloseable {
             socket.connect(target, timeoutMillis);
             String answer;
             try {
-                if (sendProxy != null && check.port() == 0) { // the traffic port expects the header
-                    socket.getOutputStream().write(ProxyHeader.forHealthCheck(sendProxy));
+                ProxyHeader.Version header = sendProxy.of(backend);
+                if (header != null && check.port() == 0) { // the traffic port expects the header
+                    socket.getOutputStream().write(ProxyHeader.forHealthCheck(header));
                 }
                 answer = check.ask(socket, HostPort.format(target), deadline);
             } catch (HealthCheck.Failed | IOException failed) {

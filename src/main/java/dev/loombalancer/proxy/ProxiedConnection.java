@@ -89,9 +89,10 @@ public final class ProxiedConnection implements Runnable {
                     if (cutBecause.get() != null) {
                         Closer.closeQuietly(server); // cut while connecting, after cut() looked
                     }
-                    if (context.sendProxy() != null) {
+                    ProxyHeader.Version header = context.sendProxy().of(backend);
+                    if (header != null) {
                         // Before any byte of the client's: the backend reads the header first.
-                        server.getOutputStream().write(ProxyHeader.forClient(context.sendProxy(), clientAddress,
+                        server.getOutputStream().write(ProxyHeader.forClient(header, clientAddress,
                                 (InetSocketAddress) client.getLocalSocketAddress()));
                     }
                     if (pending.length > 0) {

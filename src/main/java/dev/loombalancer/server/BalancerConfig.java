@@ -7,6 +7,7 @@ import dev.loombalancer.health.ProbeConfig;
 import dev.loombalancer.policy.StickyTable;
 import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
+import dev.loombalancer.pool.SendProxy;
 import dev.loombalancer.pool.Weighting;
 import dev.loombalancer.proxy.WhenUnavailable;
 import java.net.InetSocketAddress;
@@ -36,7 +37,7 @@ import java.util.Objects;
  * @param weighting       weights and backups of the backends that have them (the configuration file's)
  * @param names           backends given by DNS name, looked up again while running; null when none are
  * @param slowStart       how long a backend that comes back UP ramps up to its full weight; null: at once
- * @param sendProxy       the PROXY protocol header every backend connection starts with; null for none
+ * @param sendProxy       the PROXY protocol header backend connections start with, the service's or a backend's own
  * @param serverTimeout   close a connection whose backend has not answered the client's bytes for this long,
  *                        and count it against the backend; null: never
  * @param shutdownSessionsOnDown close a backend's open connections when it goes DOWN (HAProxy's
@@ -53,7 +54,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                              Duration idleTimeout, WhenUnavailable whenUnavailable, int maxConnections,
                              Duration queueTimeout, Duration drainTimeout, AdmissionRules admission,
                              Map<Backend, Weighting> weighting, BackendNames names, Duration slowStart,
-                             ProxyHeader.Version sendProxy, Duration serverTimeout, boolean shutdownSessionsOnDown,
+                             SendProxy sendProxy, Duration serverTimeout, boolean shutdownSessionsOnDown,
                              boolean tcpKeepAlive, boolean reusePort, PrereadRules preread, List<SniRoute> routes,
                              String name) {
 
@@ -76,6 +77,12 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         Objects.requireNonNull(admission, "admission");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(preread, "preread");
+        Objects.requireNonNull(sendProxy, "sendProxy");
+        for (Backend backend : sendProxy.backends().keySet()) {
+            if (!backends.contains(backend)) {
+                throw new IllegalArgumentException("a send-proxy for " + backend + ", which is not a backend");
+            }
+        }
         routes = List.copyOf(routes);
         SniTable<String> serverNames = new SniTable<>(); // refuses a name given to two routes
         for (SniRoute route : routes) {
@@ -156,6 +163,14 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                 newRoutes, name);
     }
 
+    /** The same configuration with backends' own PROXY headers (a file's backend maps). */
+    public BalancerConfig withSendProxy(SendProxy newSendProxy) {
+        return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
+                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
+                names, slowStart, newSendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, preread,
+                routes, name);
+    }
+
     /**
      * This configuration as the pool of an SNI route named {@code routeName}: it reads nothing
      * first (the service that listens did) and has no routes of its own.
@@ -172,8 +187,8 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
                                 BackendNames newNames, String newName) {
         return new BalancerConfig(listen, newBackends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
-                newNames, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, preread,
-                routes, newName);
+                newNames, slowStart, sendProxy.onlyFor(newBackends), serverTimeout, shutdownSessionsOnDown, tcpKeepAlive,
+                reusePort, preread, routes, newName);
     }
 
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */
@@ -206,7 +221,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         private BackendNames names;
         private boolean shutdownSessionsOnDown;
         private Duration serverTimeout;
-        private ProxyHeader.Version sendProxy;
+        private SendProxy sendProxy = SendProxy.NONE;
         private boolean tcpKeepAlive = true;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private AdmissionRules admission = AdmissionRules.OPEN;
@@ -269,7 +284,7 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
         }
 
         public Builder sendProxy(ProxyHeader.Version value) {
-            sendProxy = value;
+            sendProxy = new SendProxy(value, Map.of());
             return this;
         }
 

@@ -48,8 +48,12 @@ final class StartupLine {
             parts.add(config.routes().size() + " SNI route" + (config.routes().size() == 1 ? "" : "s")
                     + " (" + config.routes().stream().map(r -> r.pool().name()).collect(Collectors.joining(", ")) + ")");
         }
-        if (config.sendProxy() != null) {
-            parts.add("sending PROXY " + config.sendProxy());
+        if (config.sendProxy().service() != null) {
+            parts.add("sending PROXY " + config.sendProxy().service());
+        }
+        if (!config.sendProxy().backends().isEmpty()) {
+            parts.add(config.sendProxy().backends().size() + " backend" + (config.sendProxy().backends().size() == 1
+                    ? "" : "s") + " with a PROXY setting of their own");
         }
         return String.join(", ", parts);
     }

@@ -1,5 +1,6 @@
 package dev.loombalancer.cli;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,6 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.loombalancer.policy.Strategy;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.Weighting;
+import dev.loombalancer.testing.Haproxy;
+import dev.loombalancer.testing.Ports;
+import dev.loombalancer.testing.TestBackend;
+import dev.loombalancer.testing.TestClient;
+import dev.loombalancer.server.Balancer;
 import dev.loombalancer.server.BalancerConfig;
 import dev.loombalancer.server.SniRoute;
 import java.io.IOException;
@@ -148,6 +154,49 @@ class ConfigFileTest {
                 + "    routes:\n      - {sni: a.example, backends: [127.0.0.1:9002]}\n      - {sni: A.example, backends: [127.0.0.1:9003]}\n");
         e = assertThrows(ConfigFile.Invalid.class, () -> ConfigFile.read(twice));
         assertTrue(e.getMessage().contains("server name 'a.example' is in two routes"), e.getMessage());
+    }
+
+    /**
+     * A backend's own send-proxy (HAProxy's per-server send-proxy): a real HAProxy with
+     * accept-proxy gets the header, the plain backend beside it gets the client's bytes only.
+     */
+    @Test
+    void aBackendMayHaveItsOwnSendProxy() throws Exception {
+        try (TestBackend plain = TestBackend.hello("PLAIN"); TestBackend app = TestBackend.hello("APP")) {
+            int haproxyPort = Ports.free().getPort();
+            String haproxyConfig = Haproxy.TCP_DEFAULTS + """
+                    frontend fe
+                        bind 127.0.0.1:%d accept-proxy
+                        log-format "client=%%ci:%%cp"
+                        default_backend be
+                    backend be
+                        server app 127.0.0.1:%d
+                    """.formatted(haproxyPort, app.address().getPort());
+            ConfigFile.Contents contents = ConfigFile.read(write("""
+                    services:
+                      - name: web
+                        listen: 127.0.0.1:0
+                        no-health-check: true
+                        backends:
+                          - {address: 127.0.0.1:%d, send-proxy: v2}
+                          - 127.0.0.1:%d
+                    """.formatted(haproxyPort, plain.address().getPort())));
+            try (Haproxy haproxy = Haproxy.start(directory, haproxyConfig, haproxyPort);
+                 Balancer balancer = Balancer.start(contents.services().get(0).config())) {
+                int port;
+                try (TestClient first = new TestClient(balancer.localAddress())) {
+                    port = first.socket().getLocalPort();
+                    assertEquals("Hello from APP: via haproxy", first.exchange("via haproxy"));
+                }
+                try (TestClient second = new TestClient(balancer.localAddress())) {
+                    assertEquals("Hello from PLAIN: no header here", second.exchange("no header here"));
+                }
+                await().atMost(Duration.ofSeconds(10)).until(() -> haproxy.logText().contains("client=127.0.0.1:" + port));
+            }
+        }
+        Path bad = write("services:\n  - name: web\n    listen: 8000\n    backends:\n      - {address: 127.0.0.1:9001, send-proxy: v3}\n");
+        ConfigFile.Invalid e = assertThrows(ConfigFile.Invalid.class, () -> ConfigFile.read(bad));
+        assertEquals(bad + ":5: a backend's 'send-proxy' is v1, v2 or none, not 'v3'", e.getMessage());
     }
 
     /** Broken YAML is reported with its line, in one line. */
