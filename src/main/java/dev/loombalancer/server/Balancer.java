@@ -240,7 +240,10 @@ public final class Balancer implements BalancerView, AutoCloseable {
     public void reconfigure(BalancerConfig next) {
         names = next.names();
         fixedWeighting = next.weighting();
-        updateBackends(next.backends(), next.weighting());
+        BackendPool pool = routing.pool();
+        if (!pool.backends().equals(next.backends()) || !pool.weighting().equals(next.weighting())) {
+            updateBackends(next.backends(), next.weighting());
+        }
         for (Balancer route : routes) { // routes are matched by name; adding or removing one needs a restart
             next.routes().stream().filter(r -> r.pool().name().equals(route.name())).findFirst()
                     .ifPresent(r -> route.reconfigure(r.pool()));
