@@ -16,19 +16,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=3 RUN_S=8 BULK_S=5 WARM_S=5 IDLE_CONNS=9000 LAUNCHES=3 MODE=full
-# BENCH_ONLY=idle (or launch, load; comma-separated) runs only those parts: for quick
-# iterations on one figure. The report then shows only what was measured.
-ONLY=${BENCH_ONLY:-launch,idle,load}
-# JVM options for Loom Balancer. By default the runtime image launcher's own (-Xmn24m,
+ROUNDS=3 RUN_S=8 BULK_S=5 WARM_S=5 IDLE_CONNS=9000 LAUNCHES=3 MODE=full REDIS_N=100000 PG_S=10
+# Then real clients, interleaved the same way: redis-benchmark against three redis-server,
+# pgbench (TPC-B, and a new connection per read-only transaction) against PostgreSQL.
+# BENCH_ONLY=idle (or launch, load, clients; comma-separated) runs only those parts: for
+# quick iterations on one figure. The report then shows only what was measured.
+ONLY=${BENCH_ONLY:-launch,idle,load,clients}
+# JVM options for Loom Balancer. By default the runtime image launcher's own (-Xmn24m
+# -Djdk.readPollers=1,
 # which the README also recommends for java -jar); LOOM_JAVA_OPTS=" " runs the JVM's
 # bare defaults, LOOM_JAVA_OPTS=-XX:+UseSerialGC tries something else.
-LOOM_JAVA_OPTS=${LOOM_JAVA_OPTS:--Xmn24m}
+LOOM_JAVA_OPTS=${LOOM_JAVA_OPTS:--Xmn24m -Djdk.readPollers=1}
 # Neither proxy writes an access log here (HAProxy logs nothing without a log section):
 # keep only Loom Balancer's untagged lines, not the per-connection "access" ones.
 LOOM_JAVA_OPTS="-Dtinylog.writer.tag=- $LOOM_JAVA_OPTS"
 if [[ ${1:-} == --quick ]]; then
-    ROUNDS=1 RUN_S=3 BULK_S=2 WARM_S=2 IDLE_CONNS=3000 LAUNCHES=1 MODE=quick
+    ROUNDS=1 RUN_S=3 BULK_S=2 WARM_S=2 IDLE_CONNS=3000 LAUNCHES=1 MODE=quick REDIS_N=20000 PG_S=3
 elif [[ -n ${1:-} ]]; then
     echo "usage: bench/run.sh [--quick]" >&2; exit 2
 fi
@@ -39,9 +42,17 @@ missing=()
 for tool in haproxy wrk iperf3 gnuplot nginx python3 ss; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+if [[ $ONLY == *clients* ]]; then
+    for tool in redis-server redis-benchmark pgbench; do
+        command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+    done
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+    [[ -x $PG_BIN/initdb ]] || missing+=(postgres)
+fi
 if ((${#missing[@]})); then
     declare -A package=([haproxy]=haproxy [wrk]=wrk [iperf3]=iperf3 [gnuplot]=gnuplot-nox
-                        [nginx]=nginx-light [python3]=python3 [ss]=iproute2)
+                        [nginx]=nginx-light [python3]=python3 [ss]=iproute2 [redis-server]=redis-server
+                        [redis-benchmark]=redis-tools [pgbench]=postgresql-client [postgres]=postgresql)
     echo "bench: missing ${missing[*]}; install with:" >&2
     echo "  sudo apt-get install $(for t in "${missing[@]}"; do printf '%s ' "${package[$t]}"; done)" >&2
     exit 1
@@ -290,10 +301,94 @@ for ((round = 1; round <= ROUNDS; round++)); do
 done
 fi
 
+# --- real clients: redis-benchmark and pgbench ---------------------------------
+if [[ $ONLY == *clients* ]]; then
+R1=$((BASE + 51)) R2=$((BASE + 52)) R3=$((BASE + 53)) HA_REDIS=$((BASE + 54)) LOOM_REDIS=$((BASE + 55))
+PG=$((BASE + 61)) HA_PG=$((BASE + 62)) LOOM_PG=$((BASE + 63))
+for port in $R1 $R2 $R3 $HA_REDIS $LOOM_REDIS $PG $HA_PG $LOOM_PG; do
+    if listening "$port"; then echo "bench: port $port is in use; set BENCH_PORT_BASE to a free range" >&2; exit 1; fi
+done
+for port in $R1 $R2 $R3; do
+    start "redis_$port" redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no
+done
+# PostgreSQL refuses to run as root: as root, its data directory and process are postgres's.
+PGDATA_DIR=$(mktemp -d /tmp/loom-bench-pg.XXXXXX)
+as_pg=()
+if [[ $(id -u) == 0 ]]; then chown postgres "$PGDATA_DIR"; as_pg=(runuser -u postgres --); fi
+"${as_pg[@]}" "$PG_BIN/initdb" -D "$PGDATA_DIR/data" --auth=trust -U postgres > "$WORK/initdb.log" 2>&1
+start postgres "${as_pg[@]}" "$PG_BIN/postgres" -D "$PGDATA_DIR/data" -h 127.0.0.1 -p "$PG" -k "$PGDATA_DIR" \
+    -c max_connections=200 -c fsync=off -c synchronous_commit=off
+cat > "$WORK/haproxy-clients.cfg" <<HAPROXY
+global
+    nbthread $(nproc)
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 600s
+    timeout server 600s
+listen redis
+    bind 127.0.0.1:$HA_REDIS
+    balance roundrobin
+    server r1 127.0.0.1:$R1 check
+    server r2 127.0.0.1:$R2 check
+    server r3 127.0.0.1:$R3 check
+listen pg
+    bind 127.0.0.1:$HA_PG
+    server pg 127.0.0.1:$PG check
+HAPROXY
+start haproxy_clients haproxy -db -f "$WORK/haproxy-clients.cfg"
+# shellcheck disable=SC2086
+start loom_redis "$JAVA" $LOOM_JAVA_OPTS -jar "$JAR" --listen "127.0.0.1:$LOOM_REDIS" \
+    --backend "127.0.0.1:$R1,127.0.0.1:$R2,127.0.0.1:$R3"
+# shellcheck disable=SC2086
+start loom_pg "$JAVA" $LOOM_JAVA_OPTS -jar "$JAR" --listen "127.0.0.1:$LOOM_PG" --backend "127.0.0.1:$PG"
+for port in $R1 $R2 $R3 $PG $HA_REDIS $HA_PG $LOOM_REDIS $LOOM_PG; do wait_for 60 listening "$port"; done
+wait_for 30 pg_isready -q -h 127.0.0.1 -p "$PG"
+pgbench -i -q -s 5 -h 127.0.0.1 -p "$PG" -U postgres postgres > "$WORK/pgbench-init.log" 2>&1
+trap 'cleanup; rm -rf "$PGDATA_DIR"' EXIT
+
+redis_port() { case $1 in direct) echo "$R1" ;; haproxy) echo "$HA_REDIS" ;; loom) echo "$LOOM_REDIS" ;; esac; }
+pg_port() { case $1 in direct) echo "$PG" ;; haproxy) echo "$HA_PG" ;; loom) echo "$LOOM_PG" ;; esac; }
+
+redis_test() { # redis_test ROUND TARGET PIPELINE: SET and GET requests/s, 50 clients
+    local round=$1 target=$2 pipeline=$3 set get
+    read -r set get < <(redis-benchmark -h 127.0.0.1 -p "$(redis_port "$target")" -q -n "$REDIS_N" -c 50 \
+        -P "$pipeline" -t set,get --csv | awk -F'","' '/^"SET/ { s = $2 } /^"GET/ { g = $2 } END { print s + 0, g + 0 }')
+    local suffix=$([[ $pipeline == 1 ]] && echo "" || echo "_p$pipeline")
+    record "$round" "$target" "redis_set$suffix" "$set"; record "$round" "$target" "redis_get$suffix" "$get"
+    printf '  %-8s redis -P %-3d SET %9.0f  GET %9.0f req/s\n' "$target" "$pipeline" "$set" "$get"
+}
+
+pg_test() { # pg_test ROUND TARGET MODE(tpcb|connect)
+    local round=$1 target=$2 mode=$3 args=(-c 10 -j 2 -T "$PG_S") tps
+    [[ $mode == connect ]] && args+=(-C -S)
+    tps=$(pgbench "${args[@]}" -h 127.0.0.1 -p "$(pg_port "$target")" -U postgres postgres 2>&1 |
+          awk '/^tps = / { print $3 }')
+    record "$round" "$target" "pg_$mode" "$tps"
+    printf '  %-8s pgbench %-8s %9.0f tps\n' "$target" "$mode" "$tps"
+}
+
+echo "bench: real clients, warming up"
+for target in direct haproxy loom; do
+    redis-benchmark -h 127.0.0.1 -p "$(redis_port "$target")" -q -n "$REDIS_N" -c 50 -t set,get > /dev/null
+    pgbench -c 10 -j 2 -T "$WARM_S" -h 127.0.0.1 -p "$(pg_port "$target")" -U postgres postgres > /dev/null 2>&1
+done
+TARGET_LIST=(direct haproxy loom)
+for ((round = 1; round <= ROUNDS; round++)); do
+    echo "bench: real clients, round $round of $ROUNDS"
+    order=("${TARGET_LIST[@]:round % 3}" "${TARGET_LIST[@]:0:round % 3}")
+    for target in "${order[@]}"; do redis_test "$round" "$target" 1; done
+    for target in "${order[@]}"; do redis_test "$round" "$target" 16; done
+    for target in "${order[@]}"; do pg_test "$round" "$target" tpcb; done
+    for target in "${order[@]}"; do pg_test "$round" "$target" connect; done
+done
+fi
+
 # --- report ------------------------------------------------------------------
 HEADER="## Loom Balancer vs HAProxy — $MODE run, $(date -u '+%Y-%m-%d %H:%M UTC')
 
-$(nproc) cores, $(uname -sr), $("$JAVA" -version 2>&1 | head -1), $(haproxy -v | head -1 | cut -d' ' -f1-3), nginx backends, wrk -t2 -c$WRK_CONNS, iperf3.
+$(nproc) cores, $(uname -sr), $("$JAVA" -version 2>&1 | head -1), $(haproxy -v | head -1 | cut -d' ' -f1-3), nginx backends, wrk -t2 -c$WRK_CONNS, iperf3;
+redis-benchmark -c 50 -n $REDIS_N against 3 redis-server (round-robin), pgbench -c 10 -j 2 -T $PG_S (scale 5) against one PostgreSQL.
 Loom Balancer: \`java $LOOM_JAVA_OPTS -jar $JAR\` (no access log, as HAProxy here)."
 $PY report "$RAW" "bench/results/run-$STAMP.md" "bench/results/run-$STAMP.png" "$HEADER"
 cp "bench/results/run-$STAMP.md" bench/results/latest.md

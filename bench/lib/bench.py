@@ -62,6 +62,12 @@ FIGURES = [
     ("cpu_conn_us", "proxy CPU per new connection", "µs", False),
     ("cpu_gb_ms", "proxy CPU per GB (bulk, 1 stream)", "ms", False),
     ("launch_ms", "launch to first proxied byte", "ms", False),
+    ("redis_set", "redis-benchmark SET, 50 clients", "req/s", True),
+    ("redis_get", "redis-benchmark GET, 50 clients", "req/s", True),
+    ("redis_set_p16", "redis-benchmark SET, 50 clients, -P 16", "req/s", True),
+    ("redis_get_p16", "redis-benchmark GET, 50 clients, -P 16", "req/s", True),
+    ("pg_tpcb", "pgbench TPC-B, 10 clients", "tps", True),
+    ("pg_connect", "pgbench -C -S (a connection per transaction)", "tps", True),
 ]
 TARGETS = [("direct", "direct (no proxy)"), ("haproxy", "HAProxy"), ("loom", "Loom Balancer")]
 
@@ -82,7 +88,7 @@ def report(raw_csv, out_md, out_png, header):
         for row in csv.DictReader(f):
             values.setdefault((row["figure"], row["target"]), []).append(float(row["value"]))
     median = {k: statistics.median(v) for k, v in values.items()}
-    rounds = max((len(v) for k, v in values.items() if k[0] == "conn_rate"), default=0)
+    rounds = max((len(v) for k, v in values.items() if k[0] != "launch_ms" and k[0] != "idle_kib"), default=0)
     lines = [header, "",
              "Medians of %d interleaved round%s; ratio > 1 means Loom Balancer is better." % (rounds, "" if rounds == 1 else "s"),
              "",
