@@ -22,11 +22,10 @@ ROUNDS=3 RUN_S=8 BULK_S=5 WARM_S=5 IDLE_CONNS=9000 LAUNCHES=3 MODE=full REDIS_N=
 # BENCH_ONLY=idle (or launch, load, clients; comma-separated) runs only those parts: for
 # quick iterations on one figure. The report then shows only what was measured.
 ONLY=${BENCH_ONLY:-launch,idle,load,clients}
-# JVM options for Loom Balancer. By default the runtime image launcher's own (-Xmn24m
-# -Djdk.readPollers=1,
+# JVM options for Loom Balancer. By default the runtime image launcher's own (-Xmn24m,
 # which the README also recommends for java -jar); LOOM_JAVA_OPTS=" " runs the JVM's
 # bare defaults, LOOM_JAVA_OPTS=-XX:+UseSerialGC tries something else.
-LOOM_JAVA_OPTS=${LOOM_JAVA_OPTS:--Xmn24m -Djdk.readPollers=1}
+LOOM_JAVA_OPTS=${LOOM_JAVA_OPTS:--Xmn24m}
 # Neither proxy writes an access log here (HAProxy logs nothing without a log section):
 # keep only Loom Balancer's untagged lines, not the per-connection "access" ones.
 LOOM_JAVA_OPTS="-Dtinylog.writer.tag=- $LOOM_JAVA_OPTS"
