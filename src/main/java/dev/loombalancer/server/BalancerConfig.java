@@ -157,18 +157,12 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
 
     /** The same configuration with these SNI routes. */
     public BalancerConfig withRoutes(List<SniRoute> newRoutes) {
-        return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
-                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
-                names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, preread,
-                newRoutes, name);
+        return copy(backends, weighting, names, sendProxy, reusePort, preread, newRoutes, name);
     }
 
     /** The same configuration with backends' own PROXY headers (a file's backend maps). */
     public BalancerConfig withSendProxy(SendProxy newSendProxy) {
-        return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
-                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
-                names, slowStart, newSendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, reusePort, preread,
-                routes, name);
+        return copy(backends, weighting, names, newSendProxy, reusePort, preread, routes, name);
     }
 
     /**
@@ -176,19 +170,24 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
      * first (the service that listens did) and has no routes of its own.
      */
     public BalancerConfig asRoute(String routeName) {
-        return new BalancerConfig(listen, backends, connectTimeout, retries, backlog, strategy, health, sticky,
-                idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, weighting,
-                names, slowStart, sendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, false,
-                PrereadRules.NONE, List.of(), routeName);
+        return copy(backends, weighting, names, sendProxy, false, PrereadRules.NONE, List.of(), routeName);
     }
 
     /** The one copy the three above share: everything but these four stays as it is. */
     private BalancerConfig with(List<Backend> newBackends, Map<Backend, Weighting> newWeighting,
                                 BackendNames newNames, String newName) {
+        return copy(newBackends, newWeighting, newNames, sendProxy.onlyFor(newBackends), reusePort, preread, routes,
+                newName);
+    }
+
+    /** The copy every with… method makes: the fields they change, the rest as it is. */
+    private BalancerConfig copy(List<Backend> newBackends, Map<Backend, Weighting> newWeighting, BackendNames newNames,
+                                SendProxy newSendProxy, boolean newReusePort, PrereadRules newPreread,
+                                List<SniRoute> newRoutes, String newName) {
         return new BalancerConfig(listen, newBackends, connectTimeout, retries, backlog, strategy, health, sticky,
                 idleTimeout, whenUnavailable, maxConnections, queueTimeout, drainTimeout, admission, newWeighting,
-                newNames, slowStart, sendProxy.onlyFor(newBackends), serverTimeout, shutdownSessionsOnDown, tcpKeepAlive,
-                reusePort, preread, routes, newName);
+                newNames, slowStart, newSendProxy, serverTimeout, shutdownSessionsOnDown, tcpKeepAlive, newReusePort,
+                newPreread, newRoutes, newName);
     }
 
     /** A configuration with every default: round-robin, health checks every 2s, idle timeout 10 minutes. */

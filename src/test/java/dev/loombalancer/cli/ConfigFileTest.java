@@ -164,14 +164,7 @@ class ConfigFileTest {
     void aBackendMayHaveItsOwnSendProxy() throws Exception {
         try (TestBackend plain = TestBackend.hello("PLAIN"); TestBackend app = TestBackend.hello("APP")) {
             int haproxyPort = Ports.free().getPort();
-            String haproxyConfig = Haproxy.TCP_DEFAULTS + """
-                    frontend fe
-                        bind 127.0.0.1:%d accept-proxy
-                        log-format "client=%%ci:%%cp"
-                        default_backend be
-                    backend be
-                        server app 127.0.0.1:%d
-                    """.formatted(haproxyPort, app.address().getPort());
+            String haproxyConfig = Haproxy.acceptingProxy(haproxyPort, app.address().getPort());
             ConfigFile.Contents contents = ConfigFile.read(write("""
                     services:
                       - name: web

@@ -35,7 +35,7 @@ class SendProxyTest {
     void haproxySeesTheClientsAddress(ProxyHeader.Version version) throws Exception {
         try (TestBackend app = TestBackend.hello("APP")) {
             int haproxyPort = Ports.free().getPort();
-            try (Haproxy haproxy = Haproxy.start(directory, config(haproxyPort, app.address().getPort()), haproxyPort);
+            try (Haproxy haproxy = Haproxy.start(directory, Haproxy.acceptingProxy(haproxyPort, app.address().getPort()), haproxyPort);
                  Balancer balancer = RunningBalancer.start(c -> c.sendProxy(version).health(FastProbes.CONFIG),
                          new InetSocketAddress("127.0.0.1", haproxyPort))) {
                 int clientPort;
@@ -51,16 +51,5 @@ class SendProxyTest {
                 assertEquals(BackendState.UP, balancer.pool().healthOf(haproxyBackend).state());
             }
         }
-    }
-
-    private static String config(int port, int appPort) {
-        return Haproxy.TCP_DEFAULTS + """
-                frontend fe
-                    bind 127.0.0.1:%d accept-proxy
-                    log-format "client=%%ci:%%cp"
-                    default_backend be
-                backend be
-                    server app 127.0.0.1:%d
-                """.formatted(port, appPort);
     }
 }

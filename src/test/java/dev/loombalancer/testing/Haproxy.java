@@ -29,6 +29,22 @@ public final class Haproxy implements AutoCloseable {
                 timeout server 10s
             """;
 
+    /**
+     * A configuration for a backend that takes the PROXY protocol: HAProxy on {@code port}
+     * with {@code accept-proxy}, logging {@code client=ADDRESS:PORT} of each client it is
+     * told of, and passing the connection on to {@code appPort}.
+     */
+    public static String acceptingProxy(int port, int appPort) {
+        return TCP_DEFAULTS + """
+                frontend fe
+                    bind 127.0.0.1:%d accept-proxy
+                    log-format "client=%%ci:%%cp"
+                    default_backend be
+                backend be
+                    server app 127.0.0.1:%d
+                """.formatted(port, appPort);
+    }
+
     private final Process process;
     private final Path log;
 
