@@ -74,7 +74,7 @@ final class ConfigFile {
     static final Set<String> PROCESS_KEYS = Set.of("admin", "admin-token-file", "admin-host");
     /** Options that are not a service's: the process-wide ones, and what only a command line has. */
     private static final Set<String> NOT_SERVICE_KEYS = Set.of("config", "admin", "admin-token-file", "admin-host",
-            "help", "version", "backend", "route");
+            "help", "version", "backend");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
 
     private final String file;
@@ -205,12 +205,23 @@ final class ConfigFile {
         BalancerConfig config = pool(item, "service '" + name + "'", name, own);
         if (routesEntry != null) {
             try {
-                config = config.withRoutes(routes(name, keys, routesEntry.getValueNode()));
+                List<SniRoute> all = new ArrayList<>(config.routes()); // 'route:' lines first, as on the command line
+                all.addAll(routes(name, keys, routesEntry.getValueNode(), all.size()));
+                config = config.withRoutes(all);
             } catch (IllegalArgumentException e) { // a name in two routes
                 throw invalid(routesEntry.getValueNode(), "service '" + name + "': " + e.getMessage());
             }
         }
         return new Service(name, config, line(item));
+    }
+
+    /** The command line names its routes after service "default": here, after the service. */
+    private static BalancerConfig named(BalancerConfig config, String service) {
+        List<SniRoute> routes = new ArrayList<>();
+        for (SniRoute route : config.routes()) {
+            routes.add(new SniRoute(route.serverNames(), route.pool().asRoute(service + "-route" + (routes.size() + 1))));
+        }
+        return routes.isEmpty() ? config : config.withRoutes(routes);
     }
 
     /** Keys a route takes from its service unless it sets them: all but what belongs to the listener. */
@@ -222,13 +233,14 @@ final class ConfigFile {
      * optionally, a {@code name} and any key a service takes for its pool (strategy, health
      * checks, weights…); what a route does not set, it takes from its service.
      */
-    private List<SniRoute> routes(String service, Map<String, NodeTuple> serviceKeys, Node value) throws Invalid {
+    private List<SniRoute> routes(String service, Map<String, NodeTuple> serviceKeys, Node value, int before)
+            throws Invalid {
         if (!(value instanceof SequenceNode list) || list.getValue().isEmpty()) {
             throw invalid(value, "'routes' must be a list of routes, each with sni and backends");
         }
         List<SniRoute> routes = new ArrayList<>();
         Set<String> names = new HashSet<>();
-        int index = 0;
+        int index = before;
         for (Node item : list.getValue()) {
             index++;
             Map<String, NodeTuple> keys = mapping(item, "a route");
@@ -300,7 +312,7 @@ final class ConfigFile {
         CommandLine commandLine = new CommandLine(command);
         try {
             commandLine.parseArgs(args.toArray(String[]::new));
-            BalancerConfig config = command.config().asService(name, weighting);
+            BalancerConfig config = named(command.config().asService(name, weighting), name);
             return sendProxies.isEmpty() ? config
                     : config.withSendProxy(new SendProxy(config.sendProxy().service(), sendProxies));
         } catch (ParameterException e) {

@@ -146,6 +146,21 @@ class ConfigFileTest {
         assertEquals("c", tls.routes().get(1).pool().name());
         assertEquals(Strategy.LEAST_CONNECTIONS, tls.routes().get(1).pool().strategy(), "its service's");
 
+        ConfigFile.Contents lines = ConfigFile.read(write("""
+                services:
+                  - name: tls
+                    listen: 127.0.0.1:8443
+                    route: ["a.example=127.0.0.1:9011", "c.example=127.0.0.1:9013"]
+                    routes:
+                      - sni: b.example
+                        backends: [127.0.0.1:9012]
+                    backends: [127.0.0.1:9021]
+                """));
+        List<SniRoute> both = lines.services().get(0).config().routes();
+        assertEquals(List.of("tls-route1", "tls-route2", "tls-route3"), both.stream().map(r -> r.pool().name()).toList(),
+                "the command line's form, 'route:', first; then 'routes:'");
+        assertEquals(List.of("b.example"), both.get(2).serverNames());
+
         Path listening = write("services:\n  - name: tls\n    listen: 8443\n    backends: [127.0.0.1:9001]\n"
                 + "    routes:\n      - sni: a.example\n        backends: [127.0.0.1:9002]\n        accept-proxy: 10.0.0.0/8\n");
         ConfigFile.Invalid e = assertThrows(ConfigFile.Invalid.class, () -> ConfigFile.read(listening));
