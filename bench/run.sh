@@ -19,9 +19,10 @@ cd "$(dirname "$0")/.."
 ROUNDS=3 RUN_S=8 BULK_S=5 WARM_S=5 IDLE_CONNS=9000 LAUNCHES=3 MODE=full REDIS_N=100000 PG_S=10
 # Then real clients, interleaved the same way: redis-benchmark against three redis-server,
 # pgbench (TPC-B, and a new connection per read-only transaction) against PostgreSQL.
-# BENCH_ONLY=idle (or launch, load, clients; comma-separated) runs only those parts: for
+# The warm-up curve: keep-alive requests/s in each of the first 20 seconds of a fresh process.
+# BENCH_ONLY=idle (or launch, warmup, load, clients; comma-separated) runs only those parts: for
 # quick iterations on one figure. The report then shows only what was measured.
-ONLY=${BENCH_ONLY:-launch,idle,load,clients}
+ONLY=${BENCH_ONLY:-launch,idle,warmup,load,clients}
 # JVM options for Loom Balancer. By default the runtime image launcher's own (-Xmn24m,
 # which the README also recommends for java -jar); LOOM_JAVA_OPTS=" " runs the JVM's
 # bare defaults, LOOM_JAVA_OPTS=-XX:+UseSerialGC tries something else.
@@ -232,6 +233,34 @@ if [[ $ONLY == *idle* ]]; then
     echo "bench: memory with $IDLE_CONNS idle connections (fresh processes)"
     idle_test haproxy
     idle_test loom
+fi
+
+# A fresh process's first 20 s: keep-alive requests/s second by second (wrk for 1 s, 20
+# times), from the moment it listens. "First 10 s" is their mean over the median of the
+# next 10, when the JIT has done most of its work.
+warmup_test() { # warmup_test TARGET
+    local target=$1 pid rate rates=()
+    # shellcheck disable=SC2046
+    start "warm_$target" $(launch_cmd "$target")
+    pid=$(eval echo "\$PID_warm_$target")
+    wait_for 30 listening "$LAUNCH_PORT"
+    for ((second = 1; second <= 20; second++)); do
+        read -r _ rate _ <<< "$(wrk_run "$LAUNCH_PORT" 1)"
+        rates+=("$rate")
+        record 0 "$target" "warm_s$second" "$rate"
+    done
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    wait_for 30 port_free "$LAUNCH_PORT"
+    local ratio
+    ratio=$(python3 -c 'import statistics, sys; r = [float(v) for v in sys.argv[1:]]
+print(statistics.mean(r[:10]) / statistics.median(r[10:]))' "${rates[@]}")
+    record 0 "$target" warmup_ratio "$ratio"
+    printf '  %-8s warm-up   first 10 s at %.2f of warm (%s req/s per second)\n' "$target" "$ratio" "${rates[*]}"
+}
+if [[ $ONLY == *warmup* ]]; then
+    echo "bench: warm-up curve (fresh processes, 20 s each)"
+    warmup_test haproxy
+    warmup_test loom
 fi
 
 if [[ $ONLY == *load* ]]; then

@@ -62,6 +62,7 @@ FIGURES = [
     ("cpu_conn_us", "proxy CPU per new connection", "µs", False),
     ("cpu_gb_ms", "proxy CPU per GB (bulk, 1 stream)", "ms", False),
     ("launch_ms", "launch to first proxied byte", "ms", False),
+    ("warmup_ratio", "first 10 s after start ÷ warm (keep-alive req/s)", "ratio", True),
     ("redis_set", "redis-benchmark SET, 50 clients", "req/s", True),
     ("redis_get", "redis-benchmark GET, 50 clients", "req/s", True),
     ("redis_set_p16", "redis-benchmark SET, 50 clients, -P 16", "req/s", True),
@@ -88,9 +89,11 @@ def report(raw_csv, out_md, out_png, header):
         for row in csv.DictReader(f):
             values.setdefault((row["figure"], row["target"]), []).append(float(row["value"]))
     median = {k: statistics.median(v) for k, v in values.items()}
-    rounds = max((len(v) for k, v in values.items() if k[0] != "launch_ms" and k[0] != "idle_kib"), default=0)
+    once = ("launch_ms", "idle_kib", "warmup_ratio")
+    rounds = max((len(v) for k, v in values.items() if k[0] not in once and not k[0].startswith("warm_s")), default=0)
     lines = [header, "",
-             "Medians of %d interleaved round%s; ratio > 1 means Loom Balancer is better." % (rounds, "" if rounds == 1 else "s"),
+             ("Medians of %d interleaved round%s; " % (rounds, "" if rounds == 1 else "s") if rounds else "")
+             + "ratio > 1 means Loom Balancer is better.",
              "",
              "| figure | unit | " + " | ".join(label for _, label in TARGETS) + " | Loom vs HAProxy |",
              "|---|---|" + "---|" * (len(TARGETS) + 1)]
@@ -106,6 +109,14 @@ def report(raw_csv, out_md, out_png, header):
             chart.append((label, ratio))
         lines.append("| %s | %s | %s | %s |" % (label, unit, " | ".join(fmt(c) for c in cells),
                                                 "—" if ratio is None else "%.2f×" % ratio))
+    curve = [(t, [median.get(("warm_s%d" % i, t)) for i in range(1, 21)]) for t, _ in TARGETS]
+    curve = [(t, c) for t, c in curve if any(v is not None for v in c)]
+    if curve:
+        lines += ["", "Warm-up: keep-alive requests/s in each of the first 20 seconds after start.", "",
+                  "| second | " + " | ".join(dict(TARGETS)[t] for t, _ in curve) + " |",
+                  "|---|" + "---|" * len(curve)]
+        for i in range(20):
+            lines.append("| %d | %s |" % (i + 1, " | ".join(fmt(c[i]) for _, c in curve)))
     with open(out_md, "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
