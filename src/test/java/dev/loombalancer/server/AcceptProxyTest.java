@@ -21,6 +21,7 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.nio.file.Path;
@@ -141,9 +142,14 @@ class AcceptProxyTest {
                 assertEquals("Hello from B1: first line", readLine(allowed.getInputStream()));
             }
             try (Socket refused = connect(balancer)) {
-                refused.getOutputStream().write(ProxyHeader.forClient(ProxyHeader.Version.V2,
-                        new InetSocketAddress("198.51.100.7", 5555), new InetSocketAddress("127.0.0.1", 80)));
-                refused.getOutputStream().write("second\n".getBytes(StandardCharsets.US_ASCII));
+                // One write: the balancer resets the connection as soon as it has read the
+                // header, so a second write could meet that reset.
+                byte[] header = ProxyHeader.forClient(ProxyHeader.Version.V2,
+                        new InetSocketAddress("198.51.100.7", 5555), new InetSocketAddress("127.0.0.1", 80));
+                byte[] line = "second\n".getBytes(StandardCharsets.US_ASCII);
+                byte[] both = Arrays.copyOf(header, header.length + line.length);
+                System.arraycopy(line, 0, both, header.length, line.length);
+                refused.getOutputStream().write(both);
                 assertClosed(refused);
             }
             assertEquals(1, balancer.rejectedClients().get("not_allowed"));
