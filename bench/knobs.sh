@@ -29,21 +29,8 @@ for port in "${R[@]}"; do
     redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no > "$WORK/redis-$port.log" 2>&1 &
     PIDS+=($!)
 done
-cat > "$WORK/haproxy.cfg" <<HAPROXY
-global
-    nbthread $(nproc)
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 600s
-    timeout server 600s
-listen redis
-    bind 127.0.0.1:$HA
-    balance roundrobin
-    server r1 127.0.0.1:${R[0]}
-    server r2 127.0.0.1:${R[1]}
-    server r3 127.0.0.1:${R[2]}
-HAPROXY
+source bench/lib/haproxy_redis.sh
+haproxy_redis_config "$HA" "${R[@]}" > "$WORK/haproxy.cfg"
 haproxy -db -f "$WORK/haproxy.cfg" > "$WORK/haproxy.log" 2>&1 &
 PIDS+=($!)
 ready() { redis-cli -p "$1" ping >/dev/null 2>&1; }

@@ -65,6 +65,7 @@ if [[ ! -f target/loom-balancer.jar ]]; then
 fi
 JAR=target/loom-balancer.jar
 PY="python3 bench/lib/bench.py"
+source bench/lib/haproxy_redis.sh
 TICK=$(getconf CLK_TCK)
 
 # --- ports and processes -------------------------------------------------------
@@ -181,6 +182,21 @@ wrk_run() { # wrk_run PORT SECONDS [close]: prints "requests req_per_s p99_ms"
         $1 == "99%" { v = $2; unit = v; sub(/[0-9.]+/, "", unit); sub(/[a-z]+$/, "", v)
                       p99 = (unit == "us") ? v / 1000 : (unit == "s") ? v * 1000 : v }
         END { print requests, rate, p99 }'
+}
+
+# interleaved WHAT TEST...: ROUNDS rounds; in each, every TEST ("bulk_test 1": the function
+# and its last argument) runs against every target, in an order rotated each round so no
+# target always runs first or last.
+interleaved() {
+    local what=$1 round test target targets=(direct haproxy loom)
+    shift
+    for ((round = 1; round <= ROUNDS; round++)); do
+        echo "bench: ${what}round $round of $ROUNDS"
+        local order=("${targets[@]:round % 3}" "${targets[@]:0:round % 3}")
+        for test in "$@"; do
+            for target in "${order[@]}"; do ${test% *} "$round" "$target" "${test##* }"; done
+        done
+    done
 }
 
 # --- fresh processes: launch time, and memory per idle proxied connection ----------
@@ -317,16 +333,7 @@ for target in direct haproxy loom; do
     wrk_run "$(http_port "$target")" "$WARM_S" > /dev/null
 done
 
-TARGET_LIST=(direct haproxy loom)
-for ((round = 1; round <= ROUNDS; round++)); do
-    echo "bench: round $round of $ROUNDS"
-    # Rotate the order each round so no target always runs first or last.
-    order=("${TARGET_LIST[@]:round % 3}" "${TARGET_LIST[@]:0:round % 3}")
-    for target in "${order[@]}"; do bulk_test "$round" "$target" 1; done
-    for target in "${order[@]}"; do bulk_test "$round" "$target" 4; done
-    for target in "${order[@]}"; do http_test "$round" "$target" close; done
-    for target in "${order[@]}"; do http_test "$round" "$target" keepalive; done
-done
+interleaved "" "bulk_test 1" "bulk_test 4" "http_test close" "http_test keepalive"
 fi
 
 # --- real clients: redis-benchmark and pgbench ---------------------------------
@@ -346,24 +353,8 @@ if [[ $(id -u) == 0 ]]; then chown postgres "$PGDATA_DIR"; as_pg=(runuser -u pos
 "${as_pg[@]}" "$PG_BIN/initdb" -D "$PGDATA_DIR/data" --auth=trust -U postgres > "$WORK/initdb.log" 2>&1
 start postgres "${as_pg[@]}" "$PG_BIN/postgres" -D "$PGDATA_DIR/data" -h 127.0.0.1 -p "$PG" -k "$PGDATA_DIR" \
     -c max_connections=200 -c fsync=off -c synchronous_commit=off
-cat > "$WORK/haproxy-clients.cfg" <<HAPROXY
-global
-    nbthread $(nproc)
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 600s
-    timeout server 600s
-listen redis
-    bind 127.0.0.1:$HA_REDIS
-    balance roundrobin
-    server r1 127.0.0.1:$R1 check
-    server r2 127.0.0.1:$R2 check
-    server r3 127.0.0.1:$R3 check
-listen pg
-    bind 127.0.0.1:$HA_PG
-    server pg 127.0.0.1:$PG check
-HAPROXY
+{ haproxy_redis_config "$HA_REDIS" "$R1" "$R2" "$R3"
+  printf 'listen pg\n    bind 127.0.0.1:%s\n    server pg 127.0.0.1:%s check\n' "$HA_PG" "$PG"; } > "$WORK/haproxy-clients.cfg"
 start haproxy_clients haproxy -db -f "$WORK/haproxy-clients.cfg"
 # shellcheck disable=SC2086
 start loom_redis "$JAVA" $LOOM_JAVA_OPTS -jar "$JAR" --listen "127.0.0.1:$LOOM_REDIS" \
@@ -401,15 +392,7 @@ for target in direct haproxy loom; do
     redis-benchmark -h 127.0.0.1 -p "$(redis_port "$target")" -q -n "$REDIS_N" -c 50 -t set,get > /dev/null
     pgbench -c 10 -j 2 -T "$WARM_S" -h 127.0.0.1 -p "$(pg_port "$target")" -U postgres postgres > /dev/null 2>&1
 done
-TARGET_LIST=(direct haproxy loom)
-for ((round = 1; round <= ROUNDS; round++)); do
-    echo "bench: real clients, round $round of $ROUNDS"
-    order=("${TARGET_LIST[@]:round % 3}" "${TARGET_LIST[@]:0:round % 3}")
-    for target in "${order[@]}"; do redis_test "$round" "$target" 1; done
-    for target in "${order[@]}"; do redis_test "$round" "$target" 16; done
-    for target in "${order[@]}"; do pg_test "$round" "$target" tpcb; done
-    for target in "${order[@]}"; do pg_test "$round" "$target" connect; done
-done
+interleaved "real clients, " "redis_test 1" "redis_test 16" "pg_test tpcb" "pg_test connect"
 fi
 
 # --- report ------------------------------------------------------------------

@@ -406,7 +406,7 @@ public final class BalancerCommand implements Callable<Integer> {
                 }
                 HostPort.parseBackends(item).forEach(address -> backends.add(new Backend(address)));
             }
-            String name = service.name() + "-route" + (routes.size() + 1);
+            String name = BalancerConfig.routeName(service.name(), routes.size() + 1);
             routes.add(new SniRoute(List.of(spec.substring(0, equals).split(",")),
                     service.withBackends(backends, Map.of()).withNames(null).asRoute(name)));
         }
@@ -518,7 +518,8 @@ public final class BalancerCommand implements Callable<Integer> {
                 opened.forEach(Balancer::start);
                 CountDownLatch stopped = new CountDownLatch(1);
                 StopSignals.install(() -> {
-                    drainAll(services.all());
+                    // Every service at once, each for its own drain timeout.
+                    Balancer.eachAtOnce(services.all(), balancer -> balancer.drain(balancer.drainTimeout()));
                     stopped.countDown();
                 }, () -> {
                     services.all().forEach(Balancer::close);
@@ -539,22 +540,6 @@ public final class BalancerCommand implements Callable<Integer> {
             }
         } finally {
             services.all().forEach(Balancer::close); // a no-op for those a signal already closed
-        }
-    }
-
-    /** Drains every service at once, each for its own drain timeout. */
-    private static void drainAll(List<Balancer> balancers) {
-        List<Thread> draining = new ArrayList<>();
-        for (Balancer balancer : balancers) {
-            draining.add(Thread.ofVirtual().name("loom-drain").start(() -> balancer.drain(balancer.drainTimeout())));
-        }
-        for (Thread thread : draining) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
         }
     }
 

@@ -215,15 +215,6 @@ final class ConfigFile {
         return new Service(name, config, line(item));
     }
 
-    /** The command line names its routes after service "default": here, after the service. */
-    private static BalancerConfig named(BalancerConfig config, String service) {
-        List<SniRoute> routes = new ArrayList<>();
-        for (SniRoute route : config.routes()) {
-            routes.add(new SniRoute(route.serverNames(), route.pool().asRoute(service + "-route" + (routes.size() + 1))));
-        }
-        return routes.isEmpty() ? config : config.withRoutes(routes);
-    }
-
     /** Keys a route takes from its service unless it sets them: all but what belongs to the listener. */
     private static final Set<String> LISTENER_KEYS = Set.of("name", "listen", "backends", "routes", "route",
             "reuse-port", "backlog", "accept-proxy", "preread-timeout", "allow");
@@ -249,7 +240,7 @@ final class ConfigFile {
                 throw invalid(item, "a route needs 'sni' (its server names) and 'backends'");
             }
             String name = keys.containsKey("name") ? scalar(keys.get("name").getValueNode(), "name")
-                    : service + "-route" + index;
+                    : BalancerConfig.routeName(service, index);
             if (!NAME.matcher(name).matches() || !names.add(name)) {
                 throw invalid(item, "route name '" + name + "' must be unique, letters, digits, '.', '_' or '-'");
             }
@@ -312,7 +303,7 @@ final class ConfigFile {
         CommandLine commandLine = new CommandLine(command);
         try {
             commandLine.parseArgs(args.toArray(String[]::new));
-            BalancerConfig config = named(command.config().asService(name, weighting), name);
+            BalancerConfig config = command.config().asService(name, weighting);
             return sendProxies.isEmpty() ? config
                     : config.withSendProxy(new SendProxy(config.sendProxy().service(), sendProxies));
         } catch (ParameterException e) {

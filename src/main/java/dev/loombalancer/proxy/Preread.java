@@ -22,6 +22,11 @@ public final class Preread {
         }
     }
 
+    /** Tells from the bytes read so far: a result, or null while more are needed. */
+    interface Parser<T> {
+        T parse(byte[] bytes, int length) throws Refused;
+    }
+
     private final Socket socket;
     private final long deadlineNanos;
     private byte[] buffer = new byte[512];
@@ -64,12 +69,28 @@ public final class Preread {
     }
 
     /**
+     * Reads until {@code parser} can tell, at most {@code max} unconsumed bytes.
+     *
+     * @param waitingFor what the reason says did not come ("PROXY header")
+     * @throws Refused the parser refused the bytes, or they did not come in time or size
+     */
+    <T> T readUntil(int max, String waitingFor, Parser<T> parser) throws IOException {
+        while (true) {
+            T result = parser.parse(bytes(), length());
+            if (result != null) {
+                return result;
+            }
+            readMore(max, waitingFor);
+        }
+    }
+
+    /**
      * Reads whatever has arrived, at least one byte, keeping at most {@code max} unconsumed.
      *
      * @param waitingFor what the reason says did not come ("PROXY header")
      * @throws Refused the deadline passed, the client closed, or {@code max} bytes are already here
      */
-    void readMore(int max, String waitingFor) throws IOException {
+    private void readMore(int max, String waitingFor) throws IOException {
         if (length() >= max) {
             throw new Refused("no complete " + waitingFor + " in its first " + max + " bytes");
         }

@@ -21,12 +21,6 @@ public final class ServerName {
      * @throws IOException     the connection failed
      */
     public static String peek(Preread preread) throws IOException {
-        while (true) {
-            ClientHello.Peeked peeked = ClientHello.parse(preread.bytes(), preread.length());
-            if (peeked != null) {
-                return peeked.serverName();
-            }
-            preread.readMore(ClientHello.MAX_LENGTH, "ClientHello");
-        }
+        return preread.readUntil(ClientHello.MAX_LENGTH, "ClientHello", ClientHello::parse).serverName();
     }
 }

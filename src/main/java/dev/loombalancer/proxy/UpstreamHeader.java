@@ -24,18 +24,14 @@ public final class UpstreamHeader {
      * @throws IOException     the connection failed
      */
     public static InetSocketAddress read(Preread preread) throws IOException {
-        while (true) {
-            ProxyHeader.Received header;
+        ProxyHeader.Received header = preread.readUntil(ProxyHeader.MAX_LENGTH, "PROXY header", (bytes, length) -> {
             try {
-                header = ProxyHeader.parse(preread.bytes(), preread.length());
+                return ProxyHeader.parse(bytes, length);
             } catch (ProxyHeader.Malformed e) {
                 throw new Preread.Refused(e.getMessage());
             }
-            if (header != null) {
-                preread.consume(header.length());
-                return header.client();
-            }
-            preread.readMore(ProxyHeader.MAX_LENGTH, "PROXY header");
-        }
+        });
+        preread.consume(header.length());
+        return header.client();
     }
 }

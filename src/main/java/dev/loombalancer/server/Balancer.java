@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.tinylog.Logger;
 
 /**
@@ -51,6 +52,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
 
     private final ServerSocket listener; // null for an SNI route: its service listens for it
     private final Balancer service; // the service an SNI route belongs to; null for a service
+    private final List<String> routedNames; // the server names an SNI route takes; empty for a service
     private final List<Balancer> routes = new ArrayList<>();
     private final SniTable<Balancer> serverNames = new SniTable<>();
     private final BalancerConfig config;
@@ -85,9 +87,10 @@ public final class Balancer implements BalancerView, AutoCloseable {
     private volatile int openWhenDrainStarted = -1;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    private Balancer(ServerSocket listener, BalancerConfig config, Balancer service) {
+    private Balancer(ServerSocket listener, BalancerConfig config, Balancer service, List<String> routedNames) {
         this.listener = listener;
         this.service = service;
+        this.routedNames = routedNames;
         this.config = config;
         BackendPool pool = new BackendPool(config.backends(),
                 new RiseFall(config.health().enabled(), config.health().rise(), config.health().fall()),
@@ -111,7 +114,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
         this.acceptThread = listener == null ? null
                 : Thread.ofVirtual().name("loom-accept").unstarted(new AcceptLoop(listener, limit, this::dispatch));
         for (SniRoute route : config.routes()) {
-            Balancer routed = new Balancer(null, route.pool(), this);
+            Balancer routed = new Balancer(null, route.pool(), this, route.serverNames());
             serverNames.add(route.serverNames(), routed, route.pool().name());
             routes.add(routed);
         }
@@ -127,7 +130,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
     public static Balancer open(BalancerConfig config) throws IOException {
         ServerSocket listener = Listeners.bind(config.listen(), config.backlog(), config.reusePort());
         try {
-            return new Balancer(listener, config, null);
+            return new Balancer(listener, config, null, List.of());
         } catch (RuntimeException e) {
             listener.close();
             throw e;
@@ -500,11 +503,9 @@ public final class Balancer implements BalancerView, AutoCloseable {
      */
     public void drain(Duration timeout) {
         stopAccepting();
-        // The routes' connections drain beside this service's own, each in its own time.
-        List<Thread> draining = new ArrayList<>();
-        for (Balancer route : routes) {
-            draining.add(Thread.ofVirtual().name("loom-drain").start(() -> route.drain(timeout)));
-        }
+        // The routes' connections drain beside this service's own.
+        Thread routesDraining = Thread.ofVirtual().name("loom-drain")
+                .start(() -> eachAtOnce(routes, route -> route.drain(timeout)));
         int open = live.size();
         openWhenDrainStarted = open;
         if (open > 0 && !closing.get()) {
@@ -513,8 +514,17 @@ public final class Balancer implements BalancerView, AutoCloseable {
             // A concurrent close() cuts every connection, which wakes this wait.
             live.awaitIdle(timeout, closing::get);
         }
-        draining.forEach(Uninterruptibly::join);
+        Uninterruptibly.join(routesDraining);
         close();
+    }
+
+    /** Runs {@code stop} (a drain) on every one at once, a virtual thread each; returns when all are done. */
+    public static void eachAtOnce(List<Balancer> balancers, Consumer<Balancer> stop) {
+        List<Thread> stopping = new ArrayList<>();
+        for (Balancer balancer : balancers) {
+            stopping.add(Thread.ofVirtual().name("loom-drain").start(() -> stop.accept(balancer)));
+        }
+        stopping.forEach(Uninterruptibly::join);
     }
 
     /**
@@ -558,9 +568,7 @@ public final class Balancer implements BalancerView, AutoCloseable {
         if (service == null) {
             return "listening on " + HostPort.format(localAddress());
         }
-        List<String> names = service.config.routes().stream().filter(r -> r.pool().name().equals(name()))
-                .findFirst().map(SniRoute::serverNames).orElse(List.of());
-        return "routing " + String.join(", ", names) + " of service " + service.name();
+        return "routing " + String.join(", ", routedNames) + " of service " + service.name();
     }
 
     private void logStopped(int cut) {

@@ -12,6 +12,7 @@ import dev.loombalancer.pool.Weighting;
 import dev.loombalancer.proxy.WhenUnavailable;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -135,7 +136,21 @@ public record BalancerConfig(InetSocketAddress listen, List<Backend> backends, D
 
     /** The same configuration as the configuration file's service {@code newName}, with its backends' weighting. */
     public BalancerConfig asService(String newName, Map<Backend, Weighting> newWeighting) {
-        return with(backends, merged(newWeighting), names, newName);
+        return with(backends, merged(newWeighting), names, newName).withRoutes(routesOf(newName));
+    }
+
+    /** The routes, named after service {@code service} as the command line names them ({@link #routeName}). */
+    private List<SniRoute> routesOf(String service) {
+        List<SniRoute> renamed = new ArrayList<>();
+        for (SniRoute route : routes) {
+            renamed.add(new SniRoute(route.serverNames(), route.pool().asRoute(routeName(service, renamed.size() + 1))));
+        }
+        return renamed;
+    }
+
+    /** A route's name when it is given none: "tls-route2" for service tls's second route. */
+    public static String routeName(String service, int position) {
+        return service + "-route" + position;
     }
 
     /** This configuration's weighting with {@code more} over it (SRV answers' weights, then the file's). */

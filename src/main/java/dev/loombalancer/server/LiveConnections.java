@@ -228,18 +228,18 @@ final class LiveConnections {
         Preread preread = new Preread(entry.client, this.preread.timeout());
         InetSocketAddress client = peer;
         String serverName = null;
-        boolean headerRead = !upstream;
+        LongAdder refusedAs = badProxyHeaders; // the step being read, should it be refused
         try {
             if (upstream) {
                 InetSocketAddress named = UpstreamHeader.read(preread);
                 client = named == null ? peer : named;
-                headerRead = true;
             }
+            refusedAs = noClientHello;
             if (readServerName) {
                 serverName = ServerName.peek(preread);
             }
         } catch (Preread.Refused e) {
-            (headerRead ? noClientHello : badProxyHeaders).increment();
+            refusedAs.increment();
             long more = prereadLog.admit();
             if (more >= 0) {
                 Logger.warn("closed client {}{}: {}{}", HostPort.format(client), client == peer ? ""
@@ -251,21 +251,19 @@ final class LiveConnections {
             Closer.closeQuietly(entry.client); // it failed or was cut while we waited: nothing to tell it
             return false;
         }
-        if (!upstream) {
-            entry.connection = connections.make(client, serverName, preread.rest());
-            return entry.connection != null;
-        }
         InetAddress ip = client.getAddress();
-        if (admission.admit(ip).isPresent()) { // counted and logged by admit
-            Closer.reset(entry.client);
-            return false;
+        if (upstream) {
+            if (admission.admit(ip).isPresent()) { // counted and logged by admit
+                Closer.reset(entry.client);
+                return false;
+            }
+            if (entry.slot.get() == HOLDING) {
+                fairShare.took(ip);
+            }
         }
-        // Eviction finds connections by their ip: it may pick this one only once the place is
-        // counted, so the ip is set last; and set even if make() fails, so that ended()
-        // gives back what was taken.
-        if (entry.slot.get() == HOLDING) {
-            fairShare.took(ip);
-        }
+        // Eviction finds connections by their ip: it may pick an upstream's only once its
+        // place is counted, so the ip is set last; and set even if make() fails, so that
+        // ended() gives back what was taken.
         try {
             entry.connection = connections.make(client, serverName, preread.rest());
         } finally {
