@@ -34,10 +34,10 @@ install -m 0755 src/image/bin/loom-balancer "$IMAGE/bin/loom-balancer"
 # archive of the classes start-up loads. docs/experiments.md has the launch times.
 trial_dir=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$trial_dir"' EXIT
-start_trial() { # start_trial NAME JVM-OPTION ARG...: a balancer on free loopback ports
-    local name=$1 option=$2; shift 2
-    "$IMAGE/bin/java" $option -Xmn24m -jar "$IMAGE/app/loom-balancer.jar" --listen 127.0.0.1:0 "$@" \
-        > "$trial_dir/$name.log" 2>&1 &
+start_trial() { # start_trial NAME JVM-OPTIONS ARG...: the image's launcher, so the trial runs
+    # with the JVM options a real start has, on free loopback ports
+    local name=$1 options=$2; shift 2
+    JAVA_OPTS=$options "$IMAGE/bin/loom-balancer" --listen 127.0.0.1:0 "$@" > "$trial_dir/$name.log" 2>&1 &
     echo $! > "$trial_dir/$name.pid"
     for _ in $(seq 1 300); do
         grep -q "listening on" "$trial_dir/$name.log" && return 0
@@ -49,11 +49,16 @@ start_trial() { # start_trial NAME JVM-OPTION ARG...: a balancer on free loopbac
 port_of() { # port_of NAME WHAT: the port the trial's log names after WHAT
     sed -n "s|.*$2[^0-9]*127.0.0.1:\([0-9]*\).*|\1|p" "$trial_dir/$1.log" | head -1
 }
-stop_trial() { kill -TERM "$(cat "$trial_dir/$1.pid")" 2>/dev/null || true; wait "$(cat "$trial_dir/$1.pid")" 2>/dev/null || true; }
+stop_trial() {
+    local pid
+    pid=$(cat "$trial_dir/$1.pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
 if "$IMAGE/bin/java" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q ' AOTCacheOutput '; then
     # The trial's backend is a second balancer's admin endpoint: the image needs no other
     # HTTP server to train on.
-    start_trial backend "-Xshare:auto" --admin 127.0.0.1:0 --backend 127.0.0.1:9 --no-health-check
+    start_trial backend "" --admin 127.0.0.1:0 --backend 127.0.0.1:9 --no-health-check
     backend_port=$(port_of backend "admin endpoint on http://")
     start_trial trial "-XX:AOTCacheOutput=$IMAGE/app/loom-balancer.aot" --backend "127.0.0.1:$backend_port" \
         --health-interval 100ms
