@@ -396,7 +396,8 @@ interleaved "real clients, " "redis_test 1" "redis_test 16" "pg_test tpcb" "pg_t
 fi
 
 # --- report ------------------------------------------------------------------
-HEADER="## Loom Balancer vs HAProxy — $MODE run, $(date -u '+%Y-%m-%d %H:%M UTC')
+PARTS=$([[ -n ${BENCH_ONLY:-} ]] && echo " of $BENCH_ONLY only")
+HEADER="## Loom Balancer vs HAProxy — $MODE run$PARTS, $(date -u '+%Y-%m-%d %H:%M UTC')
 
 $(nproc) cores, $(uname -sr), $("$JAVA" -version 2>&1 | head -1), $(haproxy -v | head -1 | cut -d' ' -f1-3), nginx backends, wrk -t2 -c$WRK_CONNS, iperf3;
 redis-benchmark -c 50 -n $REDIS_N against 3 redis-server (round-robin), pgbench -c 10 -j 2 -T $PG_S (scale 5) against one PostgreSQL.

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 
@@ -13,15 +12,13 @@ import java.nio.channels.ServerSocketChannel;
  * IPv4 interface and nothing else, as in HAProxy and nginx, {@code [::]} IPv6 and IPv4
  * alike, and a specific address only itself.
  *
- * <p>A plain {@code new ServerSocket()} gets all but the first right: on a machine with
- * IPv6 the JDK makes it an IPv6 socket that also takes IPv4 (it clears IPV6_V6ONLY), and
- * binds {@code 0.0.0.0} as the IPv6 wildcard, so IPv6 clients got in too. For
- * {@code 0.0.0.0} alone, the listener is therefore a channel opened for
- * {@link StandardProtocolFamily#INET}, which is an IPv4 socket; its
- * {@link ServerSocketChannel#socket()} adaptor accepts in blocking mode, so the accept
- * loop and the connections stay plain blocking code on virtual threads. Only there,
- * because a socket accepted that way parks deeper in a read, which costs an idle
- * connection more heap (docs/experiments.md has the figure).
+ * <p>A socket opened the JDK's default way gets all but the first right: on a machine
+ * with IPv6 it is an IPv6 socket that also takes IPv4 (the JDK clears IPV6_V6ONLY), and
+ * it binds {@code 0.0.0.0} as the IPv6 wildcard, so IPv6 clients got in too. For
+ * {@code 0.0.0.0} the listener is therefore opened for {@code StandardProtocolFamily.INET},
+ * which is an IPv4 socket. Every listener is a channel's {@code ServerSocket} adaptor
+ * ({@link ProxySockets}), which accepts in blocking mode, so the accept loop and the
+ * connections stay plain blocking code on virtual threads.
  */
 public final class Listeners {
 
@@ -53,9 +50,7 @@ public final class Listeners {
         if (address.equals(INHERITED)) {
             return inherited();
         }
-        ServerSocket socket = isIpv4Wildcard(address)
-                ? ServerSocketChannel.open(StandardProtocolFamily.INET).socket()
-                : new ServerSocket();
+        ServerSocket socket = ProxySockets.listening(isIpv4Wildcard(address));
         try {
             socket.setReuseAddress(true);
             if (reusePort) {

@@ -3,6 +3,7 @@ package dev.loombalancer.proxy;
 import dev.loombalancer.logging.Throttle;
 import dev.loombalancer.net.Closer;
 import dev.loombalancer.net.HostPort;
+import dev.loombalancer.net.ProxySockets;
 import dev.loombalancer.net.SocketErrors;
 import dev.loombalancer.pool.Backend;
 import dev.loombalancer.pool.BackendPool;
@@ -10,7 +11,6 @@ import dev.loombalancer.pool.BackendStats;
 import dev.loombalancer.pool.ConnectionCounter.Lease;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.Proxy;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.Iterator;
@@ -96,9 +96,7 @@ public final class BackendConnector {
             boolean opened = false;
             boolean handedOver = false;
             try {
-                // NO_PROXY: a plain socket. new Socket() wraps one in a SOCKS implementation that
-                // asks the ProxySelector on every connect, which is work per connection for nothing.
-                socket = new Socket(Proxy.NO_PROXY);
+                socket = ProxySockets.forBackend();
                 SocketErrors.openFirst(socket); // also sets TCP_NODELAY
                 opened = true;
                 if (keepAlive) {

@@ -7,41 +7,40 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * are actually flowing through it.
  *
  * <p>A fixed set of slots, each empty or holding one buffer; taking and giving back are a
- * compare-and-set on one slot, with no lock and no allocation. When every slot is empty a
- * new buffer is made, and when every slot is full a returned buffer is left to the garbage
- * collector, so the pool never holds more than {@code slots × bufferSize} bytes.
+ * compare-and-set on one slot, with no lock and no allocation. The pool never holds more
+ * than its slots: a buffer given back to a full pool is left to the garbage collector.
+ *
+ * @param <B> {@code byte[]} or {@code ByteBuffer}
  */
-final class BufferPool {
+final class BufferPool<B> {
 
-    private final AtomicReferenceArray<byte[]> slots;
+    private final AtomicReferenceArray<B> slots;
     private final int mask;
-    private final int bufferSize;
 
     /** @param slots a power of two */
-    BufferPool(int slots, int bufferSize) {
+    BufferPool(int slots) {
         if (Integer.bitCount(slots) != 1) {
             throw new IllegalArgumentException("slots must be a power of two, not " + slots);
         }
         this.slots = new AtomicReferenceArray<>(slots);
         this.mask = slots - 1;
-        this.bufferSize = bufferSize;
     }
 
-    /** A buffer of {@code bufferSize} bytes, pooled if one is free. */
-    byte[] take() {
+    /** A pooled buffer, or null if every slot is empty. */
+    B take() {
         int start = start();
         for (int i = 0; i <= mask; i++) {
             int slot = (start + i) & mask;
-            byte[] buffer = slots.get(slot);
+            B buffer = slots.get(slot);
             if (buffer != null && slots.compareAndSet(slot, buffer, null)) {
                 return buffer;
             }
         }
-        return new byte[bufferSize];
+        return null;
     }
 
-    /** Returns a buffer from {@link #take()}; its contents are not cleared (nobody reads them). */
-    void give(byte[] buffer) {
+    /** Returns a buffer; its contents are not cleared (nobody reads them). */
+    void give(B buffer) {
         int start = start();
         for (int i = 0; i <= mask; i++) {
             int slot = (start + i) & mask;

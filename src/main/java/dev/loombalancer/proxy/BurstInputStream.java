@@ -4,21 +4,31 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A socket's input stream whose {@link #transferTo} holds almost no memory while the
- * connection is idle.
+ * connection is idle, and copies bulk bytes without passing them through the heap.
  *
  * <p>{@code InputStream.transferTo} allocates a 16 KiB array and keeps it for as long as
  * the thread is parked in {@code read}: for an idle proxied connection, that is forever,
  * and the two directions' arrays are most of what an idle connection costs. Here the
  * thread parks on a small array instead. A read that fills it means bytes are flowing, so
- * the copy borrows a large array from a shared {@link BufferPool} and keeps reading what
- * the socket has already buffered ({@code available()}); as soon as nothing is left, it
- * writes, gives the array back, and parks on the small one again.
+ * the copy borrows a large buffer from a shared pool and keeps reading what the socket has
+ * already buffered ({@code available()}); as soon as nothing is left, it writes, gives the
+ * buffer back, and parks on the small one again.
  *
  * <p>Small messages (an HTTP request, a database query) thus cost one read and one write,
  * as with {@code transferTo}, and bulk transfers move up to 64 KiB per system call.
+ *
+ * <p>Between two socket channels the large buffer is a direct {@code ByteBuffer}: the
+ * kernel reads into it and writes from it as it is. A socket stream copies through a
+ * heap array instead, and the JDK copies each chunk between that array and a temporary
+ * direct buffer of its own on the way in and again on the way out
+ * ({@code IOUtil.read} and {@code IOUtil.write}): two memory copies per chunk that the
+ * channel path does not make.
  */
 final class BurstInputStream extends FilterInputStream {
 
@@ -29,10 +39,32 @@ final class BurstInputStream extends FilterInputStream {
      */
     static final int PARKING_BYTES = 256;
     static final int BURST_BYTES = 64 * 1024;
-    private static final BufferPool BURST_BUFFERS = new BufferPool(64, BURST_BYTES);
+    private static final BufferPool<byte[]> HEAP_BUFFERS = new BufferPool<>(64);
+    /**
+     * Direct buffers are made on demand up to this many, all pooled and never freed; a
+     * burst that finds none free copies through a heap array. Direct memory thus stays
+     * bounded and is never left to the garbage collector to reclaim.
+     */
+    static final int DIRECT_BUFFERS = 64;
+    private static final BufferPool<ByteBuffer> DIRECT = new BufferPool<>(DIRECT_BUFFERS);
+    private static final AtomicInteger directMade = new AtomicInteger();
+
+    private final ReadableByteChannel channel;
 
     BurstInputStream(InputStream in) {
+        this(in, null);
+    }
+
+    /** @param channel the channel {@code in} reads from, or null if it is a socket stream */
+    BurstInputStream(InputStream in, ReadableByteChannel channel) {
         super(in);
+        this.channel = channel;
+    }
+
+    /** Where a burst writes a direct buffer as it is: the other socket's channel. */
+    interface BufferSink {
+        /** Writes all of {@code buffer}'s remaining bytes. */
+        void write(ByteBuffer buffer) throws IOException;
     }
 
     /** Copies until end of stream, as {@code InputStream.transferTo}; returns the bytes copied. */
@@ -57,11 +89,24 @@ final class BurstInputStream extends FilterInputStream {
 
     /**
      * Copies the full parking array and whatever else the socket has buffered, through a
-     * borrowed large array. Returns the bytes copied, or {@code -(bytes + 1)} if the
+     * borrowed large buffer. Returns the bytes copied, or {@code -(bytes + 1)} if the
      * stream ended meanwhile.
      */
     private long burst(byte[] parking, OutputStream out) throws IOException {
-        byte[] buffer = BURST_BUFFERS.take();
+        if (channel != null && out instanceof BufferSink sink) {
+            ByteBuffer direct = takeDirect();
+            if (direct != null) {
+                try {
+                    return burst(parking, direct.clear(), sink);
+                } finally {
+                    DIRECT.give(direct);
+                }
+            }
+        }
+        byte[] buffer = HEAP_BUFFERS.take();
+        if (buffer == null) {
+            buffer = new byte[BURST_BYTES];
+        }
         try {
             System.arraycopy(parking, 0, buffer, 0, parking.length);
             int filled = parking.length;
@@ -85,7 +130,39 @@ final class BurstInputStream extends FilterInputStream {
                 filled += n;
             }
         } finally {
-            BURST_BUFFERS.give(buffer);
+            HEAP_BUFFERS.give(buffer);
         }
+    }
+
+    /** The same burst through a direct buffer, from this stream's channel to {@code sink}. */
+    private long burst(byte[] parking, ByteBuffer buffer, BufferSink sink) throws IOException {
+        buffer.put(parking);
+        long copied = 0;
+        while (true) {
+            boolean more = in.available() > 0;
+            if (!more || !buffer.hasRemaining()) {
+                copied += buffer.flip().remaining();
+                sink.write(buffer);
+                buffer.clear();
+                if (!more) {
+                    return copied;
+                }
+            }
+            // Cannot park: at least one byte is buffered, and a channel read returns what
+            // the socket has, up to the buffer's room, without waiting for more.
+            if (channel.read(buffer) < 0) {
+                copied += buffer.flip().remaining();
+                sink.write(buffer);
+                return -(copied + 1);
+            }
+        }
+    }
+
+    private static ByteBuffer takeDirect() {
+        ByteBuffer buffer = DIRECT.take();
+        if (buffer == null && directMade.getAndUpdate(n -> n < DIRECT_BUFFERS ? n + 1 : n) < DIRECT_BUFFERS) {
+            buffer = ByteBuffer.allocateDirect(BURST_BYTES);
+        }
+        return buffer;
     }
 }

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 
 /**
  * One direction of a proxied connection: copies bytes from one socket to the other until
@@ -50,8 +52,11 @@ final class Pipe implements StructuredScope.Task {
     /** Copies until end of stream, then half-closes the receiving socket. */
     @Override
     public void run() throws IOException {
-        InputStream in = PLAIN_TRANSFER_TO ? from.getInputStream() : new BurstInputStream(from.getInputStream());
-        in.transferTo(new Counting(to.getOutputStream()));
+        // Bulk bytes go from channel to channel through a direct buffer when both sockets
+        // have a channel (net.ProxySockets); a plain socket has none.
+        SocketChannel source = to.getChannel() == null ? null : from.getChannel();
+        InputStream in = PLAIN_TRANSFER_TO ? from.getInputStream() : new BurstInputStream(from.getInputStream(), source);
+        in.transferTo(new Counting(to.getOutputStream(), to.getChannel()));
         activity.ended(endOfStream);
         // Half-close: the sender is done, so tell the receiver (a FIN), but keep the
         // other direction open; a reply may still be on its way back. Closing the
@@ -68,9 +73,24 @@ final class Pipe implements StructuredScope.Task {
     }
 
     /** Counts what passes through; only this pipe's thread writes the count. */
-    private final class Counting extends FilterOutputStream {
-        Counting(OutputStream out) {
+    private final class Counting extends FilterOutputStream implements BurstInputStream.BufferSink {
+        private final SocketChannel channel;
+
+        /** @param channel the channel {@code out} writes to, or null */
+        Counting(OutputStream out, SocketChannel channel) {
             super(out);
+            this.channel = channel;
+        }
+
+        @Override
+        public void write(ByteBuffer buffer) throws IOException {
+            int length = buffer.remaining();
+            // A blocking channel's write parks until it has written something, not all.
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            bytes += length;
+            activity.touch(towardBackend);
         }
 
         @Override

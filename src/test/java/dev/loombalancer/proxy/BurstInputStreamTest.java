@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Random;
@@ -19,7 +21,7 @@ class BurstInputStreamTest {
      * Like a socket: bytes arrive in chunks; a read returns at most what has arrived of the
      * current chunk, and {@code available()} says how much that is (never more).
      */
-    private static final class ChunkedInput extends InputStream {
+    private static final class ChunkedInput extends InputStream implements ReadableByteChannel {
         private final Deque<byte[]> chunks = new ArrayDeque<>();
         private byte[] current = new byte[0];
         private int position;
@@ -56,8 +58,36 @@ class BurstInputStreamTest {
         }
 
         @Override
+        public int read(ByteBuffer buffer) {
+            byte[] array = new byte[buffer.remaining()];
+            int n = read(array, 0, array.length);
+            if (n > 0) {
+                buffer.put(array, 0, n);
+            }
+            return n;
+        }
+
+        @Override
         public int available() {
             return current.length - position;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+    }
+
+    /** Like the other socket's channel: takes direct buffers as they are, and counts them. */
+    private static final class BufferOutput extends ByteArrayOutputStream implements BurstInputStream.BufferSink {
+        int buffersWritten;
+
+        @Override
+        public void write(ByteBuffer buffer) {
+            buffersWritten++;
+            byte[] array = new byte[buffer.remaining()];
+            buffer.get(array);
+            write(array, 0, array.length);
         }
     }
 
@@ -71,6 +101,20 @@ class BurstInputStreamTest {
         long copied = new BurstInputStream(new ChunkedInput(data, new int[] {chunkSize, 7, chunkSize * 3})).transferTo(out);
         assertEquals(data.length, copied);
         assertArrayEquals(data, out.toByteArray());
+    }
+
+    /** Between two channels, bursts go through direct buffers, and every byte still arrives in order. */
+    @ParameterizedTest(name = "chunks of {0} bytes")
+    @ValueSource(ints = {1, 85, 86, 256, 257, 65_536, 65_537, 200_000})
+    void copiesThroughDirectBuffersBetweenChannels(int chunkSize) throws IOException {
+        byte[] data = new byte[700_000];
+        new Random(chunkSize).nextBytes(data);
+        ChunkedInput input = new ChunkedInput(data, new int[] {chunkSize, 7, chunkSize * 3});
+        BufferOutput out = new BufferOutput();
+        assertEquals(data.length, new BurstInputStream(input, input).transferTo(out));
+        assertArrayEquals(data, out.toByteArray());
+        // A chunk of a parking array or more starts a burst; shorter ones never fill it.
+        assertEquals(chunkSize * 3 >= BurstInputStream.PARKING_BYTES, out.buffersWritten > 0);
     }
 
     /** An empty stream copies nothing. */
