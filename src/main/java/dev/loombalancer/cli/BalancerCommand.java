@@ -480,8 +480,9 @@ public final class BalancerCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         List<BalancerConfig> services;
         BalancerCommand process = this; // whose --admin options count
+        ConfigFile.Contents contents = null;
         if (configFile != null) {
-            ConfigFile.Contents contents = readConfigFile();
+            contents = readConfigFile();
             services = contents.services().stream().map(ConfigFile.Service::config).toList();
             if (!contents.processArgs().isEmpty()) {
                 process = processOptionsFrom(contents);
@@ -495,11 +496,12 @@ public final class BalancerCommand implements Callable<Integer> {
         } catch (ParameterException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        return run(services, process.admin, access);
+        return run(services, contents, process.admin, access);
     }
 
-    private int run(List<BalancerConfig> configs, InetSocketAddress adminAddress, AdminAccess access)
-            throws InterruptedException {
+    /** @param contents the {@code --config} file the services come from, or null */
+    private int run(List<BalancerConfig> configs, ConfigFile.Contents contents, InetSocketAddress adminAddress,
+                    AdminAccess access) throws InterruptedException {
         RunningServices services = new RunningServices();
         try {
             List<Balancer> opened = new ArrayList<>();
@@ -525,7 +527,7 @@ public final class BalancerCommand implements Callable<Integer> {
                     services.all().forEach(Balancer::close);
                     stopped.countDown();
                 });
-                try (ConfigReload reload = configFile == null ? null : new ConfigReload(configFile, services)) {
+                try (ConfigReload reload = configFile == null ? null : new ConfigReload(configFile, contents, services)) {
                     stopped.await();
                 }
                 return 0;

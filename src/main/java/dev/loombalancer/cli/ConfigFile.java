@@ -59,8 +59,11 @@ final class ConfigFile {
     record Service(String name, BalancerConfig config, int line) {
     }
 
-    /** The services, and the process-wide settings as command-line arguments ({@code --admin=…}). */
-    record Contents(List<Service> services, List<String> processArgs) {
+    /**
+     * The services, the process-wide settings as command-line arguments ({@code --admin=…}),
+     * and the text they were read from.
+     */
+    record Contents(List<Service> services, List<String> processArgs, String text) {
     }
 
     /** A file that cannot be used; the message is one line: {@code FILE:LINE: what is wrong}. */
@@ -127,7 +130,7 @@ final class ConfigFile {
         if (services == null) {
             throw invalid(root, "no 'services:' list; the file needs one");
         }
-        return new Contents(services(services), processArgs);
+        return new Contents(services(services), processArgs, text);
     }
 
     private String readText() throws Invalid {

@@ -6,6 +6,7 @@ import dev.loombalancer.server.Balancer;
 import dev.loombalancer.server.BalancerConfig;
 import dev.loombalancer.server.SniRoute;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -46,10 +47,11 @@ final class ConfigReload implements AutoCloseable {
     private byte[] appliedDigest;
     private String lastError;
 
-    ConfigReload(Path file, RunningServices services) throws IOException {
+    /** @param applied what the running services were made from */
+    ConfigReload(Path file, ConfigFile.Contents applied, RunningServices services) throws IOException {
         this.file = file;
         this.services = services;
-        this.appliedDigest = digest();
+        this.appliedDigest = digest(applied);
         this.watcher = FileSystems.getDefault().newWatchService();
         Path directory = file.toAbsolutePath().getParent();
         directory.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
@@ -67,6 +69,9 @@ final class ConfigReload implements AutoCloseable {
 
     private void watch() {
         try {
+            // A change saved after the file was first read but before the watch began sent
+            // its event to nobody: compare once now.
+            reload("a change of " + file, false);
             while (true) {
                 WatchKey key = watcher.take();
                 key.pollEvents(); // what changed does not matter: the file is read again
@@ -119,7 +124,7 @@ final class ConfigReload implements AutoCloseable {
             return;
         }
         lastError = null;
-        appliedDigest = digest;
+        appliedDigest = digest(contents); // what was read, which may be newer than the digest above
         apply(contents, why);
     }
 
@@ -202,9 +207,20 @@ final class ConfigReload implements AutoCloseable {
 
     private byte[] digest() {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
+            return sha256(Files.readAllBytes(file));
         } catch (IOException e) {
             return null; // gone for a moment, mid-swap: the read after the next event decides
+        }
+    }
+
+    // The file was read as UTF-8, and only if valid, so its text encodes back to its bytes.
+    private static byte[] digest(ConfigFile.Contents contents) {
+        return sha256(contents.text().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }

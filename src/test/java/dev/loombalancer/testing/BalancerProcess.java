@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The packaged jar running as its own process, {@code java -jar target/loom-balancer.jar},
@@ -134,8 +135,13 @@ public final class BalancerProcess implements AutoCloseable {
         return matcher.find() ? Optional.of(matcher) : Optional.empty();
     }
 
-    public void awaitLine(String text) {
-        await().atMost(STARTUP).until(() -> err().contains(text));
+    /** Waits for a line containing {@code text}; a timeout shows what was logged instead. */
+    public void awaitLine(String text) throws IOException {
+        try {
+            await().atMost(STARTUP).until(() -> err().contains(text));
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("no line with '" + text + "' within " + STARTUP + "; logged:\n" + err(), e);
+        }
     }
 
     /** Where clients connect: from its "listening on" line (so it must listen on 127.0.0.1). */
