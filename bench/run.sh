@@ -64,6 +64,16 @@ if [[ ! -f target/loom-balancer.jar ]]; then
     ./mvnw -B -q package -DskipTests
 fi
 JAR=target/loom-balancer.jar
+# The runtime image, when built (./mvnw -Pimage package): launch and warm-up are measured
+# from it too, with its launcher's JVM options and its AOT cache or CDS archive.
+IMAGE=target/image/bin/loom-balancer
+LOOM_TARGETS=loom
+if [[ -x $IMAGE ]]; then
+    LOOM_TARGETS="loom image"
+elif [[ $ONLY == *launch* || $ONLY == *warmup* ]]; then
+    echo "bench: no runtime image at $IMAGE, so launch and warm-up are measured from the jar only" \
+         "(./mvnw -Pimage package builds it)"
+fi
 PY="python3 bench/lib/bench.py"
 source bench/lib/haproxy_redis.sh
 TICK=$(getconf CLK_TCK)
@@ -203,13 +213,14 @@ interleaved() {
 launch_cmd() { # the command that starts TARGET on the launch port
     case $1 in
         loom) echo "$JAVA $LOOM_JAVA_OPTS -jar $JAR --listen 127.0.0.1:$LAUNCH_PORT --backend $BACKENDS" ;;
+        image) echo "env JAVA_OPTS=-Dtinylog.writer.tag=- $IMAGE --listen 127.0.0.1:$LAUNCH_PORT --backend $BACKENDS" ;;
         haproxy) echo "haproxy -db -f $WORK/haproxy-launch.cfg" ;;
     esac
 }
 port_free() { ! listening "$1"; }
 for ((i = 0; i < LAUNCHES; i++)); do
     [[ $ONLY == *launch* ]] || break
-    for target in haproxy loom; do
+    for target in haproxy $LOOM_TARGETS; do
         # shellcheck disable=SC2046 # the command is split into words on purpose
         record 0 "$target" launch_ms "$($PY launch "$LAUNCH_PORT" "$WORK/launch.log" $(launch_cmd "$target"))"
         wait_for 10 port_free "$LAUNCH_PORT"
@@ -275,8 +286,7 @@ print(statistics.mean(r[:10]) / statistics.median(r[10:]))' "${rates[@]}")
 }
 if [[ $ONLY == *warmup* ]]; then
     echo "bench: warm-up curve (fresh processes, 20 s each)"
-    warmup_test haproxy
-    warmup_test loom
+    for target in haproxy $LOOM_TARGETS; do warmup_test "$target"; done
 fi
 
 if [[ $ONLY == *load* ]]; then
@@ -401,7 +411,8 @@ HEADER="## Loom Balancer vs HAProxy — $MODE run$PARTS, $(date -u '+%Y-%m-%d %H
 
 $(nproc) cores, $(uname -sr), $("$JAVA" -version 2>&1 | head -1), $(haproxy -v | head -1 | cut -d' ' -f1-3), nginx backends, wrk -t2 -c$WRK_CONNS, iperf3;
 redis-benchmark -c 50 -n $REDIS_N against 3 redis-server (round-robin), pgbench -c 10 -j 2 -T $PG_S (scale 5) against one PostgreSQL.
-Loom Balancer: \`java $LOOM_JAVA_OPTS -jar $JAR\` (no access log, as HAProxy here)."
+Loom Balancer: \`java $LOOM_JAVA_OPTS -jar $JAR\` (no access log, as HAProxy here)$(
+[[ $LOOM_TARGETS == *image* ]] && echo "; runtime image rows: \`JAVA_OPTS=-Dtinylog.writer.tag=- $IMAGE\`")."
 $PY report "$RAW" "bench/results/run-$STAMP.md" "bench/results/run-$STAMP.png" "$HEADER"
 cp "bench/results/run-$STAMP.md" bench/results/latest.md
 cp "bench/results/run-$STAMP.png" bench/results/latest.png

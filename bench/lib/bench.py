@@ -50,7 +50,8 @@ def launch(port, log, *command):
             process.wait()
 
 
-# figure key -> (label, unit, higher is better)
+# figure key -> (label, unit, higher is better[, whose figure the Loom Balancer column shows:
+# "loom", java -jar, unless "image", the runtime image's launcher])
 FIGURES = [
     ("bulk1", "bulk, 1 stream", "Gbit/s", True),
     ("bulk4", "bulk, 4 streams", "Gbit/s", True),
@@ -62,7 +63,9 @@ FIGURES = [
     ("cpu_conn_us", "proxy CPU per new connection", "µs", False),
     ("cpu_gb_ms", "proxy CPU per GB (bulk, 1 stream)", "ms", False),
     ("launch_ms", "launch to first proxied byte", "ms", False),
+    ("launch_ms", "launch to first proxied byte, runtime image", "ms", False, "image"),
     ("warmup_ratio", "first 10 s after start ÷ warm (keep-alive req/s)", "ratio", True),
+    ("warmup_ratio", "first 10 s after start ÷ warm, runtime image", "ratio", True, "image"),
     ("redis_set", "redis-benchmark SET, 50 clients", "req/s", True),
     ("redis_get", "redis-benchmark GET, 50 clients", "req/s", True),
     ("redis_set_p16", "redis-benchmark SET, 50 clients, -P 16", "req/s", True),
@@ -71,6 +74,7 @@ FIGURES = [
     ("pg_connect", "pgbench -C -S (a connection per transaction)", "tps", True),
 ]
 TARGETS = [("direct", "direct (no proxy)"), ("haproxy", "HAProxy"), ("loom", "Loom Balancer")]
+CURVES = TARGETS + [("image", "Loom Balancer, runtime image")]
 
 
 def fmt(value):
@@ -98,22 +102,23 @@ def report(raw_csv, out_md, out_png, header):
              "| figure | unit | " + " | ".join(label for _, label in TARGETS) + " | Loom vs HAProxy |",
              "|---|---|" + "---|" * (len(TARGETS) + 1)]
     chart = []
-    for key, label, unit, higher in FIGURES:
-        cells = [median.get((key, t)) for t, _ in TARGETS]
-        if all(c is None for c in cells):
+    for key, label, unit, higher, *whose in FIGURES:
+        loom = whose[0] if whose else "loom"
+        cells = [median.get((key, loom if t == "loom" else t)) for t, _ in TARGETS]
+        h, l = median.get((key, "haproxy")), median.get((key, loom))
+        if l is None and (loom != "loom" or all(c is None for c in cells)):
             continue
-        h, l = median.get((key, "haproxy")), median.get((key, "loom"))
         ratio = None
         if h and l:
             ratio = l / h if higher else h / l
             chart.append((label, ratio))
         lines.append("| %s | %s | %s | %s |" % (label, unit, " | ".join(fmt(c) for c in cells),
                                                 "—" if ratio is None else "%.2f×" % ratio))
-    curve = [(t, [median.get(("warm_s%d" % i, t)) for i in range(1, 21)]) for t, _ in TARGETS]
+    curve = [(t, [median.get(("warm_s%d" % i, t)) for i in range(1, 21)]) for t, _ in CURVES]
     curve = [(t, c) for t, c in curve if any(v is not None for v in c)]
     if curve:
         lines += ["", "Warm-up: keep-alive requests/s in each of the first 20 seconds after start.", "",
-                  "| second | " + " | ".join(dict(TARGETS)[t] for t, _ in curve) + " |",
+                  "| second | " + " | ".join(dict(CURVES)[t] for t, _ in curve) + " |",
                   "|---|" + "---|" * len(curve)]
         for i in range(20):
             lines.append("| %d | %s |" % (i + 1, " | ".join(fmt(c[i]) for _, c in curve)))

@@ -60,7 +60,13 @@ class FileLimitScenario {
             int served = 0;
             for (TestClient client : flood) {
                 client.socket().setSoTimeout(30_000);
-                String reply = client.readLine();
+                String reply;
+                try {
+                    reply = client.readLine();
+                } catch (SocketTimeoutException e) {
+                    throw new AssertionError("client " + (served + 1) + " of " + FLOOD + " got no answer in 30 s, "
+                            + balancer.openFiles() + " files open; the balancer logged:\n" + balancer.err(), e);
+                }
                 assertTrue(reply != null && reply.startsWith("Hello from B"), "served: " + reply);
                 client.close(); // makes room for one queued client
                 served++;
