@@ -406,13 +406,14 @@ interleaved "real clients, " "redis_test 1" "redis_test 16" "pg_test tpcb" "pg_t
 fi
 
 # --- report ------------------------------------------------------------------
-PARTS=$([[ -n ${BENCH_ONLY:-} ]] && echo " of $BENCH_ONLY only")
+PARTS="" IMAGE_NOTE=""
+if [[ -n ${BENCH_ONLY:-} ]]; then PARTS=" of $BENCH_ONLY only"; fi
+if [[ $LOOM_TARGETS == *image* ]]; then IMAGE_NOTE="; runtime image rows: \`JAVA_OPTS=-Dtinylog.writer.tag=- $IMAGE\`"; fi
 HEADER="## Loom Balancer vs HAProxy — $MODE run$PARTS, $(date -u '+%Y-%m-%d %H:%M UTC')
 
 $(nproc) cores, $(uname -sr), $("$JAVA" -version 2>&1 | head -1), $(haproxy -v | head -1 | cut -d' ' -f1-3), nginx backends, wrk -t2 -c$WRK_CONNS, iperf3;
 redis-benchmark -c 50 -n $REDIS_N against 3 redis-server (round-robin), pgbench -c 10 -j 2 -T $PG_S (scale 5) against one PostgreSQL.
-Loom Balancer: \`java $LOOM_JAVA_OPTS -jar $JAR\` (no access log, as HAProxy here)$(
-[[ $LOOM_TARGETS == *image* ]] && echo "; runtime image rows: \`JAVA_OPTS=-Dtinylog.writer.tag=- $IMAGE\`")."
+Loom Balancer: \`java $LOOM_JAVA_OPTS -jar $JAR\` (no access log, as HAProxy here)$IMAGE_NOTE."
 $PY report "$RAW" "bench/results/run-$STAMP.md" "bench/results/run-$STAMP.png" "$HEADER"
 cp "bench/results/run-$STAMP.md" bench/results/latest.md
 cp "bench/results/run-$STAMP.png" bench/results/latest.png
