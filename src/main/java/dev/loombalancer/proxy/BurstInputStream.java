@@ -27,8 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * kernel reads into it and writes from it as it is. A socket stream copies through a
  * heap array instead, and the JDK copies each chunk between that array and a temporary
  * direct buffer of its own on the way in and again on the way out
- * ({@code IOUtil.read} and {@code IOUtil.write}): two memory copies per chunk that the
- * channel path does not make.
+ * ({@code NioSocketImpl.tryRead} and {@code tryWrite}, and the same in
+ * {@code SocketChannelImpl} for arrays): two memory copies per chunk that the channel
+ * path does not make.
  */
 final class BurstInputStream extends FilterInputStream {
 
