@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.loombalancer.testing.BalancerProcess;
 import dev.loombalancer.testing.Locales;
@@ -249,7 +250,9 @@ class JarIT {
                 }));
             }
             for (Thread client : clients) {
-                assertTrue(client.join(Duration.ofSeconds(10)));
+                if (!client.join(Duration.ofSeconds(10))) {
+                    fail("a client was not closed within 10 s; the balancer logged:\n" + balancer.err());
+                }
             }
             await().atMost(Duration.ofSeconds(10))
                     .until(() -> balancer.admin("/metrics").contains("reason=\"no_backend_available\",service=\"default\"} 50.0"));
