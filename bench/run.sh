@@ -67,6 +67,7 @@ JAR=target/loom-balancer.jar
 # The runtime image, when built (./mvnw -Pimage package): launch and warm-up are measured
 # from it too, with its launcher's JVM options and its AOT cache or CDS archive.
 IMAGE=target/image/bin/loom-balancer
+IMAGE_RUN="env JAVA_OPTS=-Dtinylog.writer.tag=- $IMAGE" # no access log, as for the jar
 LOOM_TARGETS=loom
 if [[ -x $IMAGE ]]; then
     LOOM_TARGETS="loom image"
@@ -213,7 +214,7 @@ interleaved() {
 launch_cmd() { # the command that starts TARGET on the launch port
     case $1 in
         loom) echo "$JAVA $LOOM_JAVA_OPTS -jar $JAR --listen 127.0.0.1:$LAUNCH_PORT --backend $BACKENDS" ;;
-        image) echo "env JAVA_OPTS=-Dtinylog.writer.tag=- $IMAGE --listen 127.0.0.1:$LAUNCH_PORT --backend $BACKENDS" ;;
+        image) echo "$IMAGE_RUN --listen 127.0.0.1:$LAUNCH_PORT --backend $BACKENDS" ;;
         haproxy) echo "haproxy -db -f $WORK/haproxy-launch.cfg" ;;
     esac
 }
@@ -408,7 +409,7 @@ fi
 # --- report ------------------------------------------------------------------
 PARTS="" IMAGE_NOTE=""
 if [[ -n ${BENCH_ONLY:-} ]]; then PARTS=" of $BENCH_ONLY only"; fi
-if [[ $LOOM_TARGETS == *image* ]]; then IMAGE_NOTE="; runtime image rows: \`JAVA_OPTS=-Dtinylog.writer.tag=- $IMAGE\`"; fi
+if [[ $LOOM_TARGETS == *image* ]]; then IMAGE_NOTE="; runtime image rows: \`${IMAGE_RUN#env }\`"; fi
 HEADER="## Loom Balancer vs HAProxy — $MODE run$PARTS, $(date -u '+%Y-%m-%d %H:%M UTC')
 
 $(nproc) cores, $(uname -sr), $("$JAVA" -version 2>&1 | head -1), $(haproxy -v | head -1 | cut -d' ' -f1-3), nginx backends, wrk -t2 -c$WRK_CONNS, iperf3;

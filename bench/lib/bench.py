@@ -106,8 +106,8 @@ def report(raw_csv, out_md, out_png, header):
         loom = whose[0] if whose else "loom"
         cells = [median.get((key, loom if t == "loom" else t)) for t, _ in TARGETS]
         h, l = median.get((key, "haproxy")), median.get((key, loom))
-        if l is None and (loom != "loom" or all(c is None for c in cells)):
-            continue
+        if all(c is None for c in cells) or (loom == "image" and l is None):
+            continue  # not measured in this run (an image row: no image was built)
         ratio = None
         if h and l:
             ratio = l / h if higher else h / l

@@ -1,14 +1,18 @@
 package dev.loombalancer.proxy;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
 
 /**
  * Large copy buffers shared by all pipes, so that a connection holds one only while bytes
  * are actually flowing through it.
  *
  * <p>A fixed set of slots, each empty or holding one buffer; taking and giving back are a
- * compare-and-set on one slot, with no lock and no allocation. The pool never holds more
- * than its slots: a buffer given back to a full pool is left to the garbage collector.
+ * compare-and-set on one slot, with no lock and no allocation. When every slot is empty a
+ * new buffer is made, unless the pool is bounded and has made as many as it has slots;
+ * then there is none. A buffer given back to a full pool is left to the garbage
+ * collector, so the pool never holds more than its slots.
  *
  * @param <B> {@code byte[]} or {@code ByteBuffer}
  */
@@ -16,17 +20,24 @@ final class BufferPool<B> {
 
     private final AtomicReferenceArray<B> slots;
     private final int mask;
+    private final Supplier<B> make;
+    private final AtomicInteger unmade; // buffers a bounded pool may still make; negative: unbounded
 
-    /** @param slots a power of two */
-    BufferPool(int slots) {
+    /**
+     * @param slots   a power of two
+     * @param bounded whether the pool makes at most {@code slots} buffers, all of them kept
+     */
+    BufferPool(int slots, Supplier<B> make, boolean bounded) {
         if (Integer.bitCount(slots) != 1) {
             throw new IllegalArgumentException("slots must be a power of two, not " + slots);
         }
         this.slots = new AtomicReferenceArray<>(slots);
         this.mask = slots - 1;
+        this.make = make;
+        this.unmade = new AtomicInteger(bounded ? slots : -1);
     }
 
-    /** A pooled buffer, or null if every slot is empty. */
+    /** A pooled or new buffer; null only from a bounded pool whose buffers are all taken. */
     B take() {
         int start = start();
         for (int i = 0; i <= mask; i++) {
@@ -36,7 +47,7 @@ final class BufferPool<B> {
                 return buffer;
             }
         }
-        return null;
+        return unmade.getAndUpdate(n -> n > 0 ? n - 1 : n) != 0 ? make.get() : null;
     }
 
     /** Returns a buffer; its contents are not cleared (nobody reads them). */

@@ -6,7 +6,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A socket's input stream whose {@link #transferTo} holds almost no memory while the
@@ -40,21 +39,16 @@ final class BurstInputStream extends FilterInputStream {
      */
     static final int PARKING_BYTES = 256;
     static final int BURST_BYTES = 64 * 1024;
-    private static final BufferPool<byte[]> HEAP_BUFFERS = new BufferPool<>(64);
+    private static final BufferPool<byte[]> HEAP_BUFFERS = new BufferPool<>(64, () -> new byte[BURST_BYTES], false);
     /**
-     * Direct buffers are made on demand up to this many, all pooled and never freed; a
+     * Direct buffers are made on demand up to the pool's size, all kept and never freed; a
      * burst that finds none free copies through a heap array. Direct memory thus stays
      * bounded and is never left to the garbage collector to reclaim.
      */
-    static final int DIRECT_BUFFERS = 64;
-    private static final BufferPool<ByteBuffer> DIRECT = new BufferPool<>(DIRECT_BUFFERS);
-    private static final AtomicInteger directMade = new AtomicInteger();
+    private static final BufferPool<ByteBuffer> DIRECT_BUFFERS =
+            new BufferPool<>(64, () -> ByteBuffer.allocateDirect(BURST_BYTES), true);
 
     private final ReadableByteChannel channel;
-
-    BurstInputStream(InputStream in) {
-        this(in, null);
-    }
 
     /** @param channel the channel {@code in} reads from, or null if it is a socket stream */
     BurstInputStream(InputStream in, ReadableByteChannel channel) {
@@ -95,19 +89,16 @@ final class BurstInputStream extends FilterInputStream {
      */
     private long burst(byte[] parking, OutputStream out) throws IOException {
         if (channel != null && out instanceof BufferSink sink) {
-            ByteBuffer direct = takeDirect();
+            ByteBuffer direct = DIRECT_BUFFERS.take();
             if (direct != null) {
                 try {
                     return burst(parking, direct.clear(), sink);
                 } finally {
-                    DIRECT.give(direct);
+                    DIRECT_BUFFERS.give(direct);
                 }
             }
         }
         byte[] buffer = HEAP_BUFFERS.take();
-        if (buffer == null) {
-            buffer = new byte[BURST_BYTES];
-        }
         try {
             System.arraycopy(parking, 0, buffer, 0, parking.length);
             int filled = parking.length;
@@ -157,13 +148,5 @@ final class BurstInputStream extends FilterInputStream {
                 return -(copied + 1);
             }
         }
-    }
-
-    private static ByteBuffer takeDirect() {
-        ByteBuffer buffer = DIRECT.take();
-        if (buffer == null && directMade.getAndUpdate(n -> n < DIRECT_BUFFERS ? n + 1 : n) < DIRECT_BUFFERS) {
-            buffer = ByteBuffer.allocateDirect(BURST_BYTES);
-        }
-        return buffer;
     }
 }

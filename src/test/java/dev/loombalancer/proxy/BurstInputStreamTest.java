@@ -98,7 +98,7 @@ class BurstInputStreamTest {
         byte[] data = new byte[700_000];
         new Random(chunkSize).nextBytes(data);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        long copied = new BurstInputStream(new ChunkedInput(data, new int[] {chunkSize, 7, chunkSize * 3})).transferTo(out);
+        long copied = new BurstInputStream(new ChunkedInput(data, new int[] {chunkSize, 7, chunkSize * 3}), null).transferTo(out);
         assertEquals(data.length, copied);
         assertArrayEquals(data, out.toByteArray());
     }
@@ -122,7 +122,7 @@ class BurstInputStreamTest {
     @ValueSource(ints = {0, 256})
     void endsAtEndOfStream(int size) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        assertEquals(size, new BurstInputStream(new ChunkedInput(new byte[size], new int[] {size + 1})).transferTo(out));
+        assertEquals(size, new BurstInputStream(new ChunkedInput(new byte[size], new int[] {size + 1}), null).transferTo(out));
         assertEquals(size, out.size());
     }
 }
