@@ -78,6 +78,6 @@ public class CopyBenchmark {
 
     @Benchmark
     public long burst() throws IOException {
-        return new BurstInputStream(new Chunked()).transferTo(OutputStream.nullOutputStream());
+        return new BurstInputStream(new Chunked(), null).transferTo(OutputStream.nullOutputStream());
     }
 }
