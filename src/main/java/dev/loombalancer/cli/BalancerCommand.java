@@ -36,9 +36,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.AutoComplete;
 import picocli.CommandLine.Command;
-import picocli.codegen.docgen.manpage.ManPageGenerator;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
@@ -52,8 +50,9 @@ import picocli.CommandLine.Spec;
         sortOptions = false,
         usageHelpWidth = 100,
         usageHelpAutoWidth = true,
-        // Hidden helpers: a bash/zsh completion script, and the man page (AsciiDoc).
-        subcommands = {AutoComplete.GenerateCompletion.class, ManPageGenerator.class},
+        // The hidden helpers (completion script, man page) are added by Main only when asked
+        // for, and no method here is a subcommand: building either costs start-up time.
+        addMethodSubcommands = false,
         description = {
             "A layer-4 TCP load balancer on Java virtual threads.",
             "Accepts clients on the listen address and pipes each one's bytes to a backend chosen by "

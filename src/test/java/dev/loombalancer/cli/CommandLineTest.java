@@ -48,7 +48,7 @@ class CommandLineTest {
 
     /** Parses without starting anything and returns the command with its options set. */
     private static BalancerCommand command(String... args) {
-        CommandLine commandLine = Main.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+        CommandLine commandLine = Main.commandLine(args, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
         commandLine.parseArgs(args);
         return commandLine.getCommand();
     }
