@@ -50,8 +50,8 @@ import picocli.CommandLine.Spec;
         sortOptions = false,
         usageHelpWidth = 100,
         usageHelpAutoWidth = true,
-        // The hidden helpers (completion script, man page) are added by Main only when asked
-        // for, and no method here is a subcommand: building either costs start-up time.
+        // No method here is a subcommand: skip picocli's scan for them at each start. The
+        // hidden helpers (completion script, man page) are added by Main when asked for.
         addMethodSubcommands = false,
         description = {
             "A layer-4 TCP load balancer on Java virtual threads.",
