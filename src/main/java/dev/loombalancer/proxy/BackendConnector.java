@@ -96,7 +96,7 @@ public final class BackendConnector {
             boolean opened = false;
             boolean handedOver = false;
             try {
-                socket = ProxySockets.forBackend();
+                socket = ProxySockets.forBackend(backend.address());
                 SocketErrors.openFirst(socket); // also sets TCP_NODELAY
                 opened = true;
                 if (keepAlive) {
