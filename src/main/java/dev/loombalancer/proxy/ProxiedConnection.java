@@ -37,6 +37,14 @@ public final class ProxiedConnection implements Runnable {
      * a file of its own (see the README's "Access log").
      */
     private static final TaggedLogger ACCESS = Logger.tag("access");
+    /**
+     * Whether those lines go anywhere, asked once: tinylog 2.7.0's {@code isInfoEnabled}
+     * on a tagged logger looks up its caller's class by walking the whole stack, on every
+     * call (for per-package levels), and tinylog's configuration is frozen once its
+     * logging provider exists, which {@link #ACCESS} already needed. So the answer cannot
+     * change, and asking it per connection only costs.
+     */
+    private static final boolean ACCESS_LOGGED = ACCESS.isInfoEnabled();
 
     private final Socket client;
     private final InetSocketAddress clientAddress;
@@ -117,7 +125,7 @@ public final class ProxiedConnection implements Runnable {
         if (stats != null) {
             stats.addBytes(bytesToBackend, bytesToClient);
         }
-        if (ACCESS.isInfoEnabled()) { // when the access log is routed away, build nothing
+        if (ACCESS_LOGGED) { // when the access log is routed away, build nothing
             ACCESS.info("access {}client={} backend={} up={} down={} ms={} end=\"{}\"", context.accessPrefix(), client(),
                     backend == null ? "-" : backend,
                     bytesToBackend, bytesToClient, (System.nanoTime() - started) / 1_000_000, end);
