@@ -24,7 +24,18 @@ rm -rf "$IMAGE"
 "$JDK/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
     --compress zip-6 --generate-cds-archive --output "$IMAGE"
 mkdir -p "$IMAGE/app"
-cp "$JAR" "$IMAGE/app/"
+aot_cache=no
+if "$IMAGE/bin/java" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q ' AOTCacheOutput '; then
+    aot_cache=yes
+fi
+if [[ $aot_cache == yes ]]; then
+    # picocli's class files are Java 5 ones, which the AOT cache leaves out, so they would
+    # load and run cold at every start; the image gets them rewritten with stack map
+    # frames, same bytecode (the program says why and checks every class it rewrote).
+    "$JAVA" src/image/UpgradeOldClassFiles.java "$JAR" "$IMAGE/app/loom-balancer.jar"
+else
+    cp "$JAR" "$IMAGE/app/"
+fi
 cp README.md LICENSE "$IMAGE/"
 install -m 0755 src/image/bin/loom-balancer "$IMAGE/bin/loom-balancer"
 # Start-up state recorded during one trial run, so that the image starts faster than
@@ -55,7 +66,7 @@ stop_trial() {
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
 }
-if "$IMAGE/bin/java" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q ' AOTCacheOutput '; then
+if [[ $aot_cache == yes ]]; then
     # The trial's backend is a second balancer's admin endpoint: the image needs no other
     # HTTP server to train on.
     start_trial backend "" --admin 127.0.0.1:0 --backend 127.0.0.1:9 --no-health-check
