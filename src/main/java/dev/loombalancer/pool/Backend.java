@@ -21,4 +21,19 @@ public record Backend(InetSocketAddress address) {
     public String toString() {
         return HostPort.format(address);
     }
+
+    // equals and hashCode are written out because a record's own are an invokedynamic
+    // (ObjectMethods.bootstrap) linked at the first call, and the JDK's AOT cache links
+    // ahead only lambdas and string concatenation: every start would build them anew, on
+    // the way to the first client (backends are map keys from the start).
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Backend backend && address.equals(backend.address);
+    }
+
+    @Override
+    public int hashCode() {
+        return address.hashCode();
+    }
 }

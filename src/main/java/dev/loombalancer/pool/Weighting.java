@@ -15,4 +15,17 @@ public record Weighting(int weight, boolean backup) {
             throw new IllegalArgumentException("weight must be 1-" + MAX_WEIGHT + ", not " + weight);
         }
     }
+
+    // Written out for the reason given in Backend: a record's own equals and hashCode
+    // would be linked anew at every start (the start compares weightings with DEFAULT).
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Weighting that && weight == that.weight && backup == that.backup;
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * weight + Boolean.hashCode(backup);
+    }
 }
