@@ -36,315 +36,349 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine.Command;
+import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
-/** The {@code loom-balancer} command: its options, and running a balancer until a stop signal. */
-@Command(name = Main.NAME,
-        mixinStandardHelpOptions = true,
-        versionProvider = VersionProvider.class,
-        sortOptions = false,
-        usageHelpWidth = 100,
-        usageHelpAutoWidth = true,
-        // No method here is a subcommand: skip picocli's scan for them at each start. The
-        // hidden helpers (completion script, man page) are added by Main when asked for.
-        addMethodSubcommands = false,
-        description = {
-            "A layer-4 TCP load balancer on Java virtual threads.",
-            "Accepts clients on the listen address and pipes each one's bytes to a backend chosen by "
-                    + "the strategy, failing over to the next backend when one refuses or times out. "
-                    + "Backends are health-checked and taken out while they are DOWN.",
-        },
-        footer = {
-            "",
-            "Examples:",
-            "  loom-balancer                     # listen on :8000, balance over 127.0.0.1:9001-9003",
-            "  loom-balancer --listen [::]:8443 --backend app1.example:443,app2.example:443",
-            "  loom-balancer --backend 127.0.0.1:8000-12999 --backend [::1]:13000-17999",
-            "  loom-balancer --strategy least-connections --health-interval 500ms --fall 2 --rise 3",
-            "  loom-balancer --strategy consistent-hash --when-unavailable http-502 --idle-timeout 5m",
-            "  loom-balancer --allow 10.0.0.0/8,fd00::/8 --max-connections-per-client 100 --retries 1",
-            "",
-            "Stopping: SIGTERM or SIGINT drains (see --drain-timeout); a second one closes everything at once.",
-            "Exit codes: 0 stopped by SIGTERM/SIGINT, 1 could not start, 2 bad command line.",
-        })
+/**
+ * The {@code loom-balancer} command: its options, and running a balancer until a stop signal.
+ *
+ * <p>The options are declared with picocli's programmatic API rather than its annotations.
+ * Reading annotations makes the JDK generate a proxy class for each annotation type and
+ * picocli reflect over every field, all of it cold code at every start, which was most of
+ * the time from {@code main} to the first proxied byte (docs/experiments.md measures it).
+ * Each option is an {@link Opt} field: its {@link OptionSpec}, which holds the parsed value,
+ * and that value's type. Help, man page, completion script and errors are picocli's as before.
+ */
 public final class BalancerCommand implements Callable<Integer> {
 
     /** Exit code when the balancer cannot start (port in use, not permitted, …). */
     static final int EXIT_CANNOT_START = 1;
 
-    @Spec
-    CommandSpec spec;
+    final CommandSpec spec = CommandSpec.wrapWithoutInspection(this)
+            .name(Main.NAME)
+            .versionProvider(new VersionProvider());
 
-    @Option(names = "--listen", paramLabel = "[HOST:]PORT", defaultValue = "0.0.0.0:8000",
-            converter = AddressConverters.Listen.class,
-            description = "Address to accept clients on; IPv6 as [::]:8000; 'inherited' takes the listening socket "
-                    + "from standard input, as systemd passes it with StandardInput=socket (default: ${DEFAULT-VALUE}).")
-    InetSocketAddress listen;
+    {
+        spec.usageMessage()
+                .sortOptions(false)
+                .width(100)
+                .autoWidth(true)
+                .description(
+                        "A layer-4 TCP load balancer on Java virtual threads.",
+                        "Accepts clients on the listen address and pipes each one's bytes to a backend chosen by "
+                                + "the strategy, failing over to the next backend when one refuses or times out. "
+                                + "Backends are health-checked and taken out while they are DOWN.")
+                .footer(
+                        "",
+                        "Examples:",
+                        "  loom-balancer                     # listen on :8000, balance over 127.0.0.1:9001-9003",
+                        "  loom-balancer --listen [::]:8443 --backend app1.example:443,app2.example:443",
+                        "  loom-balancer --backend 127.0.0.1:8000-12999 --backend [::1]:13000-17999",
+                        "  loom-balancer --strategy least-connections --health-interval 500ms --fall 2 --rise 3",
+                        "  loom-balancer --strategy consistent-hash --when-unavailable http-502 --idle-timeout 5m",
+                        "  loom-balancer --allow 10.0.0.0/8,fd00::/8 --max-connections-per-client 100 --retries 1",
+                        "",
+                        "Stopping: SIGTERM or SIGINT drains (see --drain-timeout); a second one closes everything at once.",
+                        "Exit codes: 0 stopped by SIGTERM/SIGINT, 1 could not start, 2 bad command line.");
+    }
 
-    @Option(names = "--reuse-port",
-            description = "Bind --listen with SO_REUSEPORT, so that a new process can bind the same port while this "
-                    + "one drains (see the README's \"Restarts that refuse nobody\").")
-    boolean reusePort;
+    /** A picocli command line for this command; parsing it sets the options' values. */
+    CommandLine commandLine() {
+        return new CommandLine(spec);
+    }
 
-    @Option(names = "--backend", paramLabel = "HOST:PORT[-LAST]", split = ",",
-            defaultValue = "127.0.0.1:9001,127.0.0.1:9002,127.0.0.1:9003",
-            converter = AddressConverters.Backends.class,
-            description = {
-                "A backend; repeat the option or separate with commas. A port range such as "
-                        + "127.0.0.1:8000-12999 adds one backend per port; IPv6 as [::1]:9001.",
-                "Default: ${DEFAULT-VALUE}."
-            })
-    List<AddressConverters.BackendSpec> backends;
+    /** An option of this command; picocli keeps its value, of type {@code T}, once the arguments are parsed. */
+    record Opt<T>(OptionSpec spec) {
+        T value() {
+            return spec.getValue();
+        }
+    }
 
-    @Option(names = "--backend-srv", paramLabel = "_SERVICE._PROTO.NAME", split = ",",
-            description = "Backends from a DNS SRV name: each answer's target and port, with its weight; answers "
-                    + "of a higher priority than the lowest are backups. Looked up again every --resolve-interval.")
-    List<String> backendSrv = new ArrayList<>();
+    private <T> Opt<T> option(Class<T> type, OptionSpec.Builder option) {
+        OptionSpec built = option.type(type).build();
+        spec.addOption(built);
+        return new Opt<>(built);
+    }
 
-    @Option(names = "--dns-server", paramLabel = "HOST:PORT", converter = AddressConverters.DnsServer.class,
-            description = "Ask this DNS server for backend names and SRV records instead of the system's resolver "
-                    + "(say, Consul's DNS interface on port 8600).")
-    InetSocketAddress dnsServer;
+    /** An option without a parameter: false unless given. */
+    private Opt<Boolean> flag(OptionSpec.Builder option) {
+        return option(boolean.class, option.initialValue(false));
+    }
 
-    @Option(names = "--resolve-interval", paramLabel = "DURATION", defaultValue = "5s", converter = Durations.class,
-            description = "How often backends given by name (--backend NAME:PORT, --backend-srv) are looked up again; "
-                    + "a failed lookup keeps the last answer (default: ${DEFAULT-VALUE}).")
-    Duration resolveInterval;
+    /** An option that may be repeated; its values are added to a list that starts empty. */
+    @SuppressWarnings("unchecked")
+    private <E> Opt<List<E>> list(Class<E> element, OptionSpec.Builder option) {
+        Opt<?> list = option(List.class, option.auxiliaryTypes(element).initialValue(new ArrayList<E>()));
+        return (Opt<List<E>>) list;
+    }
 
-    @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "2s",
-            converter = Durations.class,
-            description = "How long a backend may take to accept a connection before the next one "
-                    + "is tried: 500ms, 2s, 1m; a number needs its unit (default: ${DEFAULT-VALUE}).")
-    Duration connectTimeout;
+    private final Opt<InetSocketAddress> listen = option(InetSocketAddress.class, OptionSpec.builder("--listen")
+            .paramLabel("[HOST:]PORT").defaultValue("0.0.0.0:8000").converters(new AddressConverters.Listen())
+            .description("Address to accept clients on; IPv6 as [::]:8000; 'inherited' takes the listening socket "
+                    + "from standard input, as systemd passes it with StandardInput=socket (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--retries", paramLabel = "N", defaultValue = "" + BalancerConfig.DEFAULT_RETRIES,
-            description = "How many more backends a client may try when one refuses or times out, so a client "
-                    + "waits at most (1 + N) x --connect-timeout (HAProxy's retries; default: ${DEFAULT-VALUE}).")
-    int retries;
+    private final Opt<Boolean> reusePort = flag(OptionSpec.builder("--reuse-port")
+            .description("Bind --listen with SO_REUSEPORT, so that a new process can bind the same port while this "
+                    + "one drains (see the README's \"Restarts that refuse nobody\")."));
 
-    @Option(names = "--backlog", paramLabel = "N", defaultValue = "" + BalancerConfig.DEFAULT_BACKLOG,
-            description = "Connections the kernel may queue before we accept them (capped by "
+    private final Opt<List<AddressConverters.BackendSpec>> backends = list(AddressConverters.BackendSpec.class,
+            OptionSpec.builder("--backend")
+            .paramLabel("HOST:PORT[-LAST]").defaultValue("127.0.0.1:9001,127.0.0.1:9002,127.0.0.1:9003")
+            .splitRegex(",").converters(new AddressConverters.Backends())
+            .description("A backend; repeat the option or separate with commas. A port range such as "
+                            + "127.0.0.1:8000-12999 adds one backend per port; IPv6 as [::1]:9001.",
+                    "Default: ${DEFAULT-VALUE}."));
+
+    private final Opt<List<String>> backendSrv = list(String.class, OptionSpec.builder("--backend-srv")
+            .paramLabel("_SERVICE._PROTO.NAME").splitRegex(",")
+            .description("Backends from a DNS SRV name: each answer's target and port, with its weight; answers "
+                    + "of a higher priority than the lowest are backups. Looked up again every --resolve-interval."));
+
+    private final Opt<InetSocketAddress> dnsServer = option(InetSocketAddress.class, OptionSpec.builder("--dns-server")
+            .paramLabel("HOST:PORT").converters(new AddressConverters.DnsServer())
+            .description("Ask this DNS server for backend names and SRV records instead of the system's resolver "
+                    + "(say, Consul's DNS interface on port 8600)."));
+
+    private final Opt<Duration> resolveInterval = option(Duration.class, OptionSpec.builder("--resolve-interval")
+            .paramLabel("DURATION").defaultValue("5s").converters(new Durations())
+            .description("How often backends given by name (--backend NAME:PORT, --backend-srv) are looked up again; "
+                    + "a failed lookup keeps the last answer (default: ${DEFAULT-VALUE})."));
+
+    private final Opt<Duration> connectTimeout = option(Duration.class, OptionSpec.builder("--connect-timeout")
+            .paramLabel("DURATION").defaultValue("2s").converters(new Durations())
+            .description("How long a backend may take to accept a connection before the next one "
+                    + "is tried: 500ms, 2s, 1m; a number needs its unit (default: ${DEFAULT-VALUE})."));
+
+    private final Opt<Integer> retries = option(int.class, OptionSpec.builder("--retries")
+            .paramLabel("N").defaultValue(String.valueOf(BalancerConfig.DEFAULT_RETRIES))
+            .description("How many more backends a client may try when one refuses or times out, so a client "
+                    + "waits at most (1 + N) x --connect-timeout (HAProxy's retries; default: ${DEFAULT-VALUE})."));
+
+    private final Opt<Integer> backlog = option(int.class, OptionSpec.builder("--backlog")
+            .paramLabel("N").defaultValue(String.valueOf(BalancerConfig.DEFAULT_BACKLOG))
+            .description("Connections the kernel may queue before we accept them (capped by "
                     + "net.core.somaxconn), and clients that may wait at once for a --max-connections slot "
-                    + "(default: ${DEFAULT-VALUE}).")
-    int backlog;
+                    + "(default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--strategy", paramLabel = "NAME", defaultValue = "round-robin",
-            converter = Choices.Strategies.class, completionCandidates = Choices.Strategies.class,
-            description = {
-                "How each client's backend is chosen: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
-                "round-robin: in turn; least-connections: fewest active connections; sticky: the same client "
-                        + "address to the same backend while it is UP; consistent-hash: client address hashed, "
-                        + "the same on every balancer with the same backends."
-            })
-    Strategy strategy;
+    private final Opt<Strategy> strategy = option(Strategy.class, OptionSpec.builder("--strategy")
+            .paramLabel("NAME").defaultValue("round-robin").converters(new Choices.Strategies())
+            .completionCandidates(new Choices.Strategies())
+            .description("How each client's backend is chosen: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
+                    "round-robin: in turn; least-connections: fewest active connections; sticky: the same client "
+                            + "address to the same backend while it is UP; consistent-hash: client address hashed, "
+                            + "the same on every balancer with the same backends."));
 
-    @Option(names = "--health-interval", paramLabel = "DURATION", defaultValue = "2s", converter = Durations.class,
-            description = "How often each backend is probed with a TCP connect; 0 turns checks off "
-                    + "(default: ${DEFAULT-VALUE}).")
-    Duration healthInterval;
+    private final Opt<Duration> healthInterval = option(Duration.class, OptionSpec.builder("--health-interval")
+            .paramLabel("DURATION").defaultValue("2s").converters(new Durations())
+            .description("How often each backend is probed with a TCP connect; 0 turns checks off "
+                    + "(default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--no-health-check",
-            description = "Do not probe backends; every backend counts as UP (same as --health-interval 0).")
-    boolean noHealthCheck;
+    private final Opt<Boolean> noHealthCheck = flag(OptionSpec.builder("--no-health-check")
+            .description("Do not probe backends; every backend counts as UP (same as --health-interval 0)."));
 
-    @Option(names = "--health-timeout", paramLabel = "DURATION", defaultValue = "1s", converter = Durations.class,
-            description = "How long a probe may take to connect before it counts as failed (default: ${DEFAULT-VALUE}).")
-    Duration healthTimeout;
+    private final Opt<Duration> healthTimeout = option(Duration.class, OptionSpec.builder("--health-timeout")
+            .paramLabel("DURATION").defaultValue("1s").converters(new Durations())
+            .description("How long a probe may take to connect before it counts as failed (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--health-check", paramLabel = "KIND", defaultValue = "tcp",
-            converter = Choices.HealthChecks.class, completionCandidates = Choices.HealthChecks.class,
-            description = "What a probe asks: ${COMPLETION-CANDIDATES}. tcp: the handshake is the check; http: "
+    private final Opt<HealthCheck.Kind> healthCheck = option(HealthCheck.Kind.class, OptionSpec.builder("--health-check")
+            .paramLabel("KIND").defaultValue("tcp").converters(new Choices.HealthChecks())
+            .completionCandidates(new Choices.HealthChecks())
+            .description("What a probe asks: ${COMPLETION-CANDIDATES}. tcp: the handshake is the check; http: "
                     + "GET --health-http-path must answer --health-http-status; send-expect: --health-send must be "
-                    + "answered with a reply starting with --health-expect (default: ${DEFAULT-VALUE}).")
-    HealthCheck.Kind healthCheck;
+                    + "answered with a reply starting with --health-expect (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--health-http-path", paramLabel = "PATH", defaultValue = "/",
-            description = "With --health-check http: the path asked for (default: ${DEFAULT-VALUE}).")
-    String healthHttpPath;
+    private final Opt<String> healthHttpPath = option(String.class, OptionSpec.builder("--health-http-path")
+            .paramLabel("PATH").defaultValue("/")
+            .description("With --health-check http: the path asked for (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--health-http-status", paramLabel = "LOW[-HIGH]", defaultValue = "200-399",
-            description = "With --health-check http: the statuses that pass (default: ${DEFAULT-VALUE}).")
-    String healthHttpStatus;
+    private final Opt<String> healthHttpStatus = option(String.class, OptionSpec.builder("--health-http-status")
+            .paramLabel("LOW[-HIGH]").defaultValue("200-399")
+            .description("With --health-check http: the statuses that pass (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--health-send", paramLabel = "BYTES",
-            description = "With --health-check send-expect: what the probe writes; \\r, \\n, \\t, \\\\ and \\xHH "
-                    + "escapes (redis: PING\\r\\n).")
-    String healthSend;
+    private final Opt<String> healthSend = option(String.class, OptionSpec.builder("--health-send")
+            .paramLabel("BYTES")
+            .description("With --health-check send-expect: what the probe writes; \\r, \\n, \\t, \\\\ and \\xHH "
+                    + "escapes (redis: PING\\r\\n)."));
 
-    @Option(names = "--health-expect", paramLabel = "BYTES",
-            description = "With --health-check send-expect: what the reply must start with, escapes as in "
-                    + "--health-send (redis: +PONG).")
-    String healthExpect;
+    private final Opt<String> healthExpect = option(String.class, OptionSpec.builder("--health-expect")
+            .paramLabel("BYTES")
+            .description("With --health-check send-expect: what the reply must start with, escapes as in "
+                    + "--health-send (redis: +PONG)."));
 
-    @Option(names = "--health-port", paramLabel = "PORT", defaultValue = "0",
-            description = "Probe this port of each backend's host instead of its traffic port (Patroni answers on "
-                    + "8008 for PostgreSQL on 5432); 0: the traffic port (default: ${DEFAULT-VALUE}).")
-    int healthPort;
+    private final Opt<Integer> healthPort = option(int.class, OptionSpec.builder("--health-port")
+            .paramLabel("PORT").defaultValue("0")
+            .description("Probe this port of each backend's host instead of its traffic port (Patroni answers on "
+                    + "8008 for PostgreSQL on 5432); 0: the traffic port (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--on-marked-down", paramLabel = "ACTION", defaultValue = "none",
-            description = "What happens to a backend's open connections when it goes DOWN: none, or "
+    private final Opt<String> onMarkedDown = option(String.class, OptionSpec.builder("--on-marked-down")
+            .paramLabel("ACTION").defaultValue("none")
+            .description("What happens to a backend's open connections when it goes DOWN: none, or "
                     + "shutdown-sessions to close them so clients reconnect to a healthy one, as a database "
-                    + "failover needs (HAProxy's on-marked-down; default: ${DEFAULT-VALUE}).")
-    String onMarkedDown;
+                    + "failover needs (HAProxy's on-marked-down; default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--fall", paramLabel = "N", defaultValue = "3",
-            description = "Consecutive failures (probes or client connections) that take a backend DOWN "
-                    + "(default: ${DEFAULT-VALUE}).")
-    int fall;
+    private final Opt<Integer> fall = option(int.class, OptionSpec.builder("--fall")
+            .paramLabel("N").defaultValue("3")
+            .description("Consecutive failures (probes or client connections) that take a backend DOWN "
+                    + "(default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--rise", paramLabel = "N", defaultValue = "2",
-            description = "Consecutive successes (probes or client connections) that bring a DOWN backend "
-                    + "back UP (default: ${DEFAULT-VALUE}).")
-    int rise;
+    private final Opt<Integer> rise = option(int.class, OptionSpec.builder("--rise")
+            .paramLabel("N").defaultValue("2")
+            .description("Consecutive successes (probes or client connections) that bring a DOWN backend "
+                    + "back UP (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--sticky-ttl", paramLabel = "DURATION", defaultValue = "30m", converter = Durations.class,
-            description = "With --strategy sticky: forget a client address after it has been idle this long "
-                    + "(default: ${DEFAULT-VALUE}).")
-    Duration stickyTtl;
+    private final Opt<Duration> stickyTtl = option(Duration.class, OptionSpec.builder("--sticky-ttl")
+            .paramLabel("DURATION").defaultValue("30m").converters(new Durations())
+            .description("With --strategy sticky: forget a client address after it has been idle this long "
+                    + "(default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--sticky-max", paramLabel = "N", defaultValue = "100000",
-            description = "With --strategy sticky: client addresses remembered at most; the least recently "
-                    + "seen is forgotten first (default: ${DEFAULT-VALUE}).")
-    int stickyMax;
+    private final Opt<Integer> stickyMax = option(int.class, OptionSpec.builder("--sticky-max")
+            .paramLabel("N").defaultValue("100000")
+            .description("With --strategy sticky: client addresses remembered at most; the least recently "
+                    + "seen is forgotten first (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,
-            description = "Close a connection after this long without a byte in either direction (nginx's "
-                    + "proxy_timeout); off or 0 to never (default: ${DEFAULT-VALUE}).")
-    Duration idleTimeout;
+    private final Opt<Duration> idleTimeout = option(Duration.class, OptionSpec.builder("--idle-timeout")
+            .paramLabel("DURATION").defaultValue("10m").converters(new Durations())
+            .description("Close a connection after this long without a byte in either direction (nginx's "
+                    + "proxy_timeout); off or 0 to never (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--no-tcp-keepalive",
-            description = "Do not set SO_KEEPALIVE on the client's and the backend's sockets (on by default, so the "
-                    + "kernel finds out a peer that vanished); saves a system call per socket.")
-    boolean noTcpKeepAlive;
+    private final Opt<Boolean> noTcpKeepAlive = flag(OptionSpec.builder("--no-tcp-keepalive")
+            .description("Do not set SO_KEEPALIVE on the client's and the backend's sockets (on by default, so the "
+                    + "kernel finds out a peer that vanished); saves a system call per socket."));
 
-    @Option(names = "--send-proxy", paramLabel = "VERSION", converter = Choices.ProxyVersions.class,
-            completionCandidates = Choices.ProxyVersions.class,
-            description = "Start every backend connection with a PROXY protocol header (HAProxy's specification), "
+    private final Opt<ProxyHeader.Version> sendProxy = option(ProxyHeader.Version.class,
+            OptionSpec.builder("--send-proxy")
+            .paramLabel("VERSION").converters(new Choices.ProxyVersions())
+            .completionCandidates(new Choices.ProxyVersions())
+            .description("Start every backend connection with a PROXY protocol header (HAProxy's specification), "
                     + "${COMPLETION-CANDIDATES}, so the backend sees the client's address; health checks send LOCAL "
-                    + "(v2) or UNKNOWN (v1). Default: none.")
-    ProxyHeader.Version sendProxy;
+                    + "(v2) or UNKNOWN (v1). Default: none."));
 
-    @Option(names = "--server-timeout", paramLabel = "DURATION", defaultValue = "off", converter = Durations.class,
-            description = "Close a connection whose backend has not answered the client's bytes for this long, and "
+    private final Opt<Duration> serverTimeout = option(Duration.class, OptionSpec.builder("--server-timeout")
+            .paramLabel("DURATION").defaultValue("off").converters(new Durations())
+            .description("Close a connection whose backend has not answered the client's bytes for this long, and "
                     + "count it as a failure of the backend, so a frozen one leaves rotation after --fall of them "
                     + "(HAProxy's timeout server); off or 0 to wait as long as the idle timeout (default: "
-                    + "${DEFAULT-VALUE}).")
-    Duration serverTimeout;
+                    + "${DEFAULT-VALUE})."));
 
-    @Option(names = "--queue-timeout", paramLabel = "DURATION", defaultValue = "60s", converter = Durations.class,
-            description = "How long a client may wait for a --max-connections slot before it is closed "
-                    + "(HAProxy's timeout queue; default: ${DEFAULT-VALUE}).")
-    Duration queueTimeout;
+    private final Opt<Duration> queueTimeout = option(Duration.class, OptionSpec.builder("--queue-timeout")
+            .paramLabel("DURATION").defaultValue("60s").converters(new Durations())
+            .description("How long a client may wait for a --max-connections slot before it is closed "
+                    + "(HAProxy's timeout queue; default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--slow-start", paramLabel = "DURATION", defaultValue = "off", converter = Durations.class,
-            description = "A backend that comes back UP, or is added while running, ramps from a sixteenth of its "
+    private final Opt<Duration> slowStart = option(Duration.class, OptionSpec.builder("--slow-start")
+            .paramLabel("DURATION").defaultValue("off").converters(new Durations())
+            .description("A backend that comes back UP, or is added while running, ramps from a sixteenth of its "
                     + "weight to all of it over this "
                     + "long (HAProxy's slowstart; round-robin, least-connections and sticky placement); off or 0 "
-                    + "for at once (default: ${DEFAULT-VALUE}).")
-    Duration slowStart;
+                    + "for at once (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--when-unavailable", paramLabel = "ACTION", defaultValue = "close",
-            converter = Choices.Unavailable.class, completionCandidates = Choices.Unavailable.class,
-            description = "What a client gets when no backend can be reached: ${COMPLETION-CANDIDATES}; "
-                    + "http-502 answers HTTP/1.1 502 Bad Gateway before closing (default: ${DEFAULT-VALUE}).")
-    WhenUnavailable whenUnavailable;
+    private final Opt<WhenUnavailable> whenUnavailable = option(WhenUnavailable.class,
+            OptionSpec.builder("--when-unavailable")
+            .paramLabel("ACTION").defaultValue("close").converters(new Choices.Unavailable())
+            .completionCandidates(new Choices.Unavailable())
+            .description("What a client gets when no backend can be reached: ${COMPLETION-CANDIDATES}; "
+                    + "http-502 answers HTTP/1.1 502 Bad Gateway before closing (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "0",
-            description = "Client connections at most at once; beyond that, new clients wait up to "
+    private final Opt<Integer> maxConnections = option(int.class, OptionSpec.builder("--max-connections")
+            .paramLabel("N").defaultValue("0")
+            .description("Client connections at most at once; beyond that, new clients wait up to "
                     + "--queue-timeout for one to end (HAProxy's maxconn), and a client whose address holds "
                     + "fewer takes the slot of the oldest connection of the address holding most. "
                     + "0: as many as the open-file limit "
-                    + "(ulimit -n) can hold, two files per connection (default: ${DEFAULT-VALUE}).")
-    int maxConnections;
+                    + "(ulimit -n) can hold, two files per connection (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--max-connections-per-client", paramLabel = "N", defaultValue = "0",
-            description = "Connections one client address may hold at once; more are closed at accept and "
-                    + "counted in the metrics. 0: no limit (default: ${DEFAULT-VALUE}).")
-    int maxConnectionsPerClient;
+    private final Opt<Integer> maxConnectionsPerClient = option(int.class, OptionSpec.builder("--max-connections-per-client")
+            .paramLabel("N").defaultValue("0")
+            .description("Connections one client address may hold at once; more are closed at accept and "
+                    + "counted in the metrics. 0: no limit (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--allow", paramLabel = "CIDR", split = ",", converter = CidrConverter.class,
-            description = "Proxy only clients from this network, such as 10.0.0.0/8 or 2001:db8::/32 (a bare "
+    private final Opt<List<Cidr>> allow = list(Cidr.class, OptionSpec.builder("--allow")
+            .paramLabel("CIDR").splitRegex(",").converters(new CidrConverter())
+            .description("Proxy only clients from this network, such as 10.0.0.0/8 or 2001:db8::/32 (a bare "
                     + "address is one host); repeat or separate with commas. Others are closed at accept and "
-                    + "counted in the metrics. Default: every client.")
-    List<Cidr> allow = new ArrayList<>();
+                    + "counted in the metrics. Default: every client."));
 
-    @Option(names = "--accept-proxy", paramLabel = "CIDR", split = ",", converter = CidrConverter.class,
-            description = "Connections from these networks (upstream balancers) must start with a PROXY protocol "
+    private final Opt<List<Cidr>> acceptProxy = list(Cidr.class, OptionSpec.builder("--accept-proxy")
+            .paramLabel("CIDR").splitRegex(",").converters(new CidrConverter())
+            .description("Connections from these networks (upstream balancers) must start with a PROXY protocol "
                     + "header, v1 or v2, and the client it names is the client: for --allow, the per-client limit, "
                     + "fair share, sticky and hash keys, the access log and --send-proxy. One that sends none "
                     + "within --preread-timeout, or a malformed one, is closed and counted. Repeat or separate "
-                    + "with commas. Others' headers are not honoured. Default: none.")
-    List<Cidr> acceptProxy = new ArrayList<>();
+                    + "with commas. Others' headers are not honoured. Default: none."));
 
-    @Option(names = "--route", paramLabel = "SNI[,SNI...]=HOST:PORT[,...]",
-            description = "An SNI route: TLS clients whose ClientHello asks for one of these server names (exact, "
+    private final Opt<List<String>> routeSpecs = list(String.class, OptionSpec.builder("--route")
+            .paramLabel("SNI[,SNI...]=HOST:PORT[,...]")
+            .description("An SNI route: TLS clients whose ClientHello asks for one of these server names (exact, "
                     + "or *.wildcard for any name below) go to these backends, TLS passing through untouched; the "
                     + "rest (no SNI, another name, not TLS) go to --backend. Repeat for more routes; each takes "
-                    + "this service's other settings. The configuration file's 'routes:' takes any key per route.")
-    List<String> routeSpecs = new ArrayList<>();
+                    + "this service's other settings. The configuration file's 'routes:' takes any key per route."));
 
-    @Option(names = "--preread-timeout", paramLabel = "DURATION", defaultValue = "5s", converter = Durations.class,
-            description = "How long a connection may take to send what is read before proxying it: an upstream's "
-                    + "PROXY header, a TLS ClientHello for --route (nginx's preread_timeout) (default: ${DEFAULT-VALUE}).")
-    Duration prereadTimeout;
+    private final Opt<Duration> prereadTimeout = option(Duration.class, OptionSpec.builder("--preread-timeout")
+            .paramLabel("DURATION").defaultValue("5s").converters(new Durations())
+            .description("How long a connection may take to send what is read before proxying it: an upstream's "
+                    + "PROXY header, a TLS ClientHello for --route (nginx's preread_timeout) (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
-            description = "On SIGTERM or SIGINT: stop accepting at once, let open connections finish for up to "
-                    + "this long, then close the rest. A second signal closes them at once (default: ${DEFAULT-VALUE}).")
-    Duration drainTimeout;
+    private final Opt<Duration> drainTimeout = option(Duration.class, OptionSpec.builder("--drain-timeout")
+            .paramLabel("DURATION").defaultValue("30s").converters(new Durations())
+            .description("On SIGTERM or SIGINT: stop accepting at once, let open connections finish for up to "
+                    + "this long, then close the rest. A second signal closes them at once (default: ${DEFAULT-VALUE})."));
 
-    @Option(names = "--config", paramLabel = "FILE",
-            description = "Read the services from this YAML file (see the README's \"Configuration file\"): "
+    private final Opt<Path> configFile = option(Path.class, OptionSpec.builder("--config")
+            .paramLabel("FILE")
+            .description("Read the services from this YAML file (see the README's \"Configuration file\"): "
                     + "each service's keys are these options' names without the dashes. Only --admin, "
-                    + "--admin-token-file and --admin-host may be given besides, here or in the file.")
-    Path configFile;
+                    + "--admin-token-file and --admin-host may be given besides, here or in the file."));
 
-    @Option(names = "--admin", paramLabel = "[HOST:]PORT", converter = AddressConverters.Admin.class,
-            description = "Serve the admin endpoint here: GET /metrics (Prometheus), /status (JSON), /healthz; "
-                    + "POST /backends/HOST:PORT/drain and /enable. Host defaults to 127.0.0.1 (off unless given).")
-    InetSocketAddress admin;
+    final Opt<InetSocketAddress> admin = option(InetSocketAddress.class, OptionSpec.builder("--admin")
+            .paramLabel("[HOST:]PORT").converters(new AddressConverters.Admin())
+            .description("Serve the admin endpoint here: GET /metrics (Prometheus), /status (JSON), /healthz; "
+                    + "POST /backends/HOST:PORT/drain and /enable. Host defaults to 127.0.0.1 (off unless given)."));
 
-    @Option(names = "--admin-token-file", paramLabel = "FILE",
-            description = "The admin endpoint's operate level (POST /backends/...) needs 'Authorization: Bearer "
-                    + "TOKEN', TOKEN being this file's content. Required when --admin is not on loopback.")
-    Path adminTokenFile;
+    private final Opt<Path> adminTokenFile = option(Path.class, OptionSpec.builder("--admin-token-file")
+            .paramLabel("FILE")
+            .description("The admin endpoint's operate level (POST /backends/...) needs 'Authorization: Bearer "
+                    + "TOKEN', TOKEN being this file's content. Required when --admin is not on loopback."));
 
-    @Option(names = "--admin-host", paramLabel = "NAME", split = ",",
-            description = "A name admin requests may give in their Host header, besides IP addresses and localhost "
+    private final Opt<List<String>> adminHosts = list(String.class, OptionSpec.builder("--admin-host")
+            .paramLabel("NAME").splitRegex(",")
+            .description("A name admin requests may give in their Host header, besides IP addresses and localhost "
                     + "(say, the management DNS name); repeat or separate with commas. Others are refused, which "
-                    + "stops DNS-rebinding pages.")
-    List<String> adminHosts = new ArrayList<>();
+                    + "stops DNS-rebinding pages."));
+
+    // picocli's standard help options, last, where its annotated help mixin puts them.
+    private final Opt<Boolean> help = flag(OptionSpec.builder("-h", "--help").usageHelp(true)
+            .description("Show this help message and exit."));
+
+    private final Opt<Boolean> version = flag(OptionSpec.builder("-V", "--version").versionHelp(true)
+            .description("Print version information and exit."));
 
     /** Who may read and operate the admin endpoint; errors are usage errors. */
     AdminAccess adminAccess() {
-        if (admin == null) {
+        if (admin.value() == null) {
             return AdminAccess.LOOPBACK;
         }
         Optional<byte[]> token = Optional.empty();
-        if (adminTokenFile != null) {
+        if (adminTokenFile.value() != null) {
             String text;
             try {
-                text = Files.readString(adminTokenFile, StandardCharsets.UTF_8).strip();
+                text = Files.readString(adminTokenFile.value(), StandardCharsets.UTF_8).strip();
             } catch (IOException | UncheckedIOException e) {
-                throw new ParameterException(spec.commandLine(), "cannot read --admin-token-file " + adminTokenFile
+                throw new ParameterException(spec.commandLine(), "cannot read --admin-token-file " + adminTokenFile.value()
                         + ": " + SocketErrors.describe(e instanceof UncheckedIOException u ? u.getCause() : e));
             }
             if (text.isEmpty()) {
-                throw new ParameterException(spec.commandLine(), "--admin-token-file " + adminTokenFile
+                throw new ParameterException(spec.commandLine(), "--admin-token-file " + adminTokenFile.value()
                         + " is empty; put a long random token in it (openssl rand -hex 32)");
             }
             token = Optional.of(text.getBytes(StandardCharsets.UTF_8));
-        } else if (!admin.getAddress().isLoopbackAddress()) {
-            throw new ParameterException(spec.commandLine(), "--admin " + HostPort.format(admin)
+        } else if (!admin.value().getAddress().isLoopbackAddress()) {
+            throw new ParameterException(spec.commandLine(), "--admin " + HostPort.format(admin.value())
                     + " is reachable from other hosts, so it needs --admin-token-file FILE for its operate level "
-                    + "(or bind it to loopback: --admin " + admin.getPort() + ")");
+                    + "(or bind it to loopback: --admin " + admin.value().getPort() + ")");
         }
-        return new AdminAccess(token, adminHosts);
+        return new AdminAccess(token, adminHosts.value());
     }
 
     /** Checks the options as a whole and builds the configuration; errors are usage errors. */
@@ -358,31 +392,32 @@ public final class BalancerCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), e.getMessage()
                         + "; every backend name must answer at start");
             }
-            BalancerConfig service = BalancerConfig.builder(listen, resolved.backends())
+            BalancerConfig service = BalancerConfig.builder(listen.value(), resolved.backends())
                     .weighting(resolved.weighting())
                     .names(names.any() ? names : null)
-                    .connectTimeout(connectTimeout)
-                    .retries(retries)
-                    .backlog(backlog)
-                    .strategy(strategy)
-                    .health(new ProbeConfig(noHealthCheck ? Duration.ZERO : healthInterval, healthTimeout, rise, fall,
+                    .connectTimeout(connectTimeout.value())
+                    .retries(retries.value())
+                    .backlog(backlog.value())
+                    .strategy(strategy.value())
+                    .health(new ProbeConfig(noHealthCheck.value() ? Duration.ZERO : healthInterval.value(),
+                            healthTimeout.value(), rise.value(), fall.value(),
                             healthCheck()))
                     .shutdownSessionsOnDown(shutdownSessionsOnDown())
-                    .serverTimeout(serverTimeout)
-                    .sendProxy(sendProxy)
-                    .tcpKeepAlive(!noTcpKeepAlive)
-                    .sticky(new StickyTable.Limits(stickyTtl, stickyMax))
-                    .idleTimeout(idleTimeout)
-                    .whenUnavailable(whenUnavailable)
-                    .maxConnections(maxConnections)
-                    .queueTimeout(queueTimeout)
-                    .reusePort(reusePort)
-                    .slowStart(slowStart)
-                    .drainTimeout(drainTimeout)
-                    .admission(new AdmissionRules(allow, maxConnectionsPerClient))
-                    .preread(new PrereadRules(acceptProxy, prereadTimeout))
+                    .serverTimeout(serverTimeout.value())
+                    .sendProxy(sendProxy.value())
+                    .tcpKeepAlive(!noTcpKeepAlive.value())
+                    .sticky(new StickyTable.Limits(stickyTtl.value(), stickyMax.value()))
+                    .idleTimeout(idleTimeout.value())
+                    .whenUnavailable(whenUnavailable.value())
+                    .maxConnections(maxConnections.value())
+                    .queueTimeout(queueTimeout.value())
+                    .reusePort(reusePort.value())
+                    .slowStart(slowStart.value())
+                    .drainTimeout(drainTimeout.value())
+                    .admission(new AdmissionRules(allow.value(), maxConnectionsPerClient.value()))
+                    .preread(new PrereadRules(acceptProxy.value(), prereadTimeout.value()))
                     .build();
-            return routeSpecs.isEmpty() ? service : service.withRoutes(routes(service));
+            return routeSpecs.value().isEmpty() ? service : service.withRoutes(routes(service));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -391,7 +426,7 @@ public final class BalancerCommand implements Callable<Integer> {
     /** {@code --route a.example,*.b.example=10.0.0.11:443,10.0.0.12:443}: each one this service's settings, other backends. */
     private List<SniRoute> routes(BalancerConfig service) {
         List<SniRoute> routes = new ArrayList<>();
-        for (String spec : routeSpecs) {
+        for (String spec : routeSpecs.value()) {
             int equals = spec.indexOf('=');
             if (equals <= 0 || equals == spec.length() - 1) {
                 throw new IllegalArgumentException("--route '" + OneLineErrors.printable(spec)
@@ -414,14 +449,17 @@ public final class BalancerCommand implements Callable<Integer> {
 
     /** The health check the options describe. */
     private HealthCheck healthCheck() {
-        if (healthPort < 0 || healthPort > 65535) {
-            throw new IllegalArgumentException("--health-port must be 1-65535, or 0 for the traffic port, not " + healthPort);
+        int port = healthPort.value();
+        String path = healthHttpPath.value();
+        String status = healthHttpStatus.value();
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("--health-port must be 1-65535, or 0 for the traffic port, not " + port);
         }
-        if (!healthHttpPath.startsWith("/") || healthHttpPath.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
+        if (!path.startsWith("/") || path.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
             throw new IllegalArgumentException("--health-http-path must start with / and hold no spaces or "
-                    + "control characters, not '" + OneLineErrors.printable(healthHttpPath) + "'");
+                    + "control characters, not '" + OneLineErrors.printable(path) + "'");
         }
-        String[] range = healthHttpStatus.split("-", 2);
+        String[] range = status.split("-", 2);
         int low;
         int high;
         try {
@@ -432,42 +470,43 @@ public final class BalancerCommand implements Callable<Integer> {
         }
         if (low < 100 || high > 599 || low > high) {
             throw new IllegalArgumentException("--health-http-status must be a status or a range of them, such as "
-                    + "200-399, not '" + healthHttpStatus + "'");
+                    + "200-399, not '" + status + "'");
         }
         byte[] send = new byte[0];
         byte[] expect = new byte[0];
-        if (healthCheck == HealthCheck.Kind.SEND_EXPECT) {
-            if (healthSend == null || healthExpect == null || healthExpect.isEmpty()) {
+        if (healthCheck.value() == HealthCheck.Kind.SEND_EXPECT) {
+            if (healthSend.value() == null || healthExpect.value() == null || healthExpect.value().isEmpty()) {
                 throw new IllegalArgumentException("--health-check send-expect needs --health-send and --health-expect "
                         + "(redis: --health-send 'PING\\r\\n' --health-expect +PONG)");
             }
-            send = Escapes.decode(healthSend);
-            expect = Escapes.decode(healthExpect);
+            send = Escapes.decode(healthSend.value());
+            expect = Escapes.decode(healthExpect.value());
         }
-        return new HealthCheck(healthCheck, healthHttpPath, low, high, send, expect, healthPort);
+        return new HealthCheck(healthCheck.value(), path, low, high, send, expect, port);
     }
 
     private boolean shutdownSessionsOnDown() {
-        return switch (onMarkedDown) {
+        return switch (onMarkedDown.value()) {
             case "none" -> false;
             case "shutdown-sessions" -> true;
             default -> throw new IllegalArgumentException("--on-marked-down is none or shutdown-sessions, not '"
-                    + onMarkedDown + "'");
+                    + onMarkedDown.value() + "'");
         };
     }
 
     /** The backends given by address, and those given by name, to look up. */
     private BackendNames backendNames() {
-        if (resolveInterval.isZero() || resolveInterval.isNegative()) {
-            throw new IllegalArgumentException("--resolve-interval must be positive, not " + DurationText.of(resolveInterval));
+        if (resolveInterval.value().isZero() || resolveInterval.value().isNegative()) {
+            throw new IllegalArgumentException("--resolve-interval must be positive, not "
+                    + DurationText.of(resolveInterval.value()));
         }
         List<BackendNames.Host> hosts = new ArrayList<>();
-        for (AddressConverters.BackendSpec item : backends) {
+        for (AddressConverters.BackendSpec item : backends.value()) {
             if (!item.shape().isLiteral()) {
                 hosts.add(new BackendNames.Host(item.shape().host(), item.shape().firstPort(), item.shape().lastPort()));
             }
         }
-        return new BackendNames(distinctBackends(), hosts, backendSrv, resolveInterval, dnsServer);
+        return new BackendNames(distinctBackends(), hosts, backendSrv.value(), resolveInterval.value(), dnsServer.value());
     }
 
     /**
@@ -480,7 +519,7 @@ public final class BalancerCommand implements Callable<Integer> {
         List<BalancerConfig> services;
         BalancerCommand process = this; // whose --admin options count
         ConfigFile.Contents contents = null;
-        if (configFile != null) {
+        if (configFile.value() != null) {
             contents = readConfigFile();
             services = contents.services().stream().map(ConfigFile.Service::config).toList();
             if (!contents.processArgs().isEmpty()) {
@@ -495,7 +534,7 @@ public final class BalancerCommand implements Callable<Integer> {
         } catch (ParameterException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        return run(services, contents, process.admin, access);
+        return run(services, contents, process.admin.value(), access);
     }
 
     /** @param contents the {@code --config} file the services come from, or null */
@@ -510,7 +549,7 @@ public final class BalancerCommand implements Callable<Integer> {
                     opened.add(balancer);
                     services.add(balancer, service);
                 } catch (IOException e) {
-                    return cannotBind("cannot listen on ", service.listen(), configFile == null ? "--listen"
+                    return cannotBind("cannot listen on ", service.listen(), configFile.value() == null ? "--listen"
                             : "the listen of service '" + service.name() + "'", e);
                 }
             }
@@ -526,7 +565,8 @@ public final class BalancerCommand implements Callable<Integer> {
                     services.all().forEach(Balancer::close);
                     stopped.countDown();
                 });
-                try (ConfigReload reload = configFile == null ? null : new ConfigReload(configFile, contents, services)) {
+                try (ConfigReload reload = configFile.value() == null ? null
+                        : new ConfigReload(configFile.value(), contents, services)) {
                     stopped.await();
                 }
                 return 0;
@@ -535,7 +575,7 @@ public final class BalancerCommand implements Callable<Integer> {
                 return cannotBind("cannot serve --admin on ", e.address(), "--admin",
                         e.getCause() instanceof IOException cause ? cause : e);
             } catch (IOException e) {
-                spec.commandLine().getErr().println(Main.NAME + ": cannot watch --config " + configFile + ": "
+                spec.commandLine().getErr().println(Main.NAME + ": cannot watch --config " + configFile.value() + ": "
                         + SocketErrors.describe(e));
                 return EXIT_CANNOT_START;
             }
@@ -554,7 +594,7 @@ public final class BalancerCommand implements Callable<Integer> {
             }
         }
         try {
-            return ConfigFile.read(configFile);
+            return ConfigFile.read(configFile.value());
         } catch (ConfigFile.Invalid e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -562,15 +602,15 @@ public final class BalancerCommand implements Callable<Integer> {
 
     /** The admin options from the file's top level, which the command line must not give too. */
     private BalancerCommand processOptionsFrom(ConfigFile.Contents contents) {
-        if (admin != null || adminTokenFile != null || !adminHosts.isEmpty()) {
-            throw new ParameterException(spec.commandLine(), "the admin options are in " + configFile
+        if (admin.value() != null || adminTokenFile.value() != null || !adminHosts.value().isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "the admin options are in " + configFile.value()
                     + " and on the command line; give them in one place");
         }
         BalancerCommand process = new BalancerCommand();
         try {
-            new picocli.CommandLine(process).parseArgs(contents.processArgs().toArray(String[]::new));
+            process.commandLine().parseArgs(contents.processArgs().toArray(String[]::new));
         } catch (ParameterException e) {
-            throw new ParameterException(spec.commandLine(), configFile + ": " + e.getMessage());
+            throw new ParameterException(spec.commandLine(), configFile.value() + ": " + e.getMessage());
         }
         return process;
     }
@@ -579,7 +619,7 @@ public final class BalancerCommand implements Callable<Integer> {
     private List<Backend> distinctBackends() {
         List<Backend> all = new ArrayList<>();
         Map<Backend, String> givenBy = new HashMap<>();
-        for (AddressConverters.BackendSpec item : backends) {
+        for (AddressConverters.BackendSpec item : backends.value()) {
             for (InetSocketAddress address : item.addresses()) {
                 Backend backend = new Backend(address);
                 String earlier = givenBy.putIfAbsent(backend, item.text());

@@ -303,7 +303,7 @@ final class ConfigFile {
             addOption(args, key, value, false);
         }
         BalancerCommand command = new BalancerCommand();
-        CommandLine commandLine = new CommandLine(command);
+        CommandLine commandLine = command.commandLine();
         try {
             commandLine.parseArgs(args.toArray(String[]::new));
             BalancerConfig config = command.config().asService(name, weighting);
@@ -451,7 +451,7 @@ final class ConfigFile {
     }
 
     /** The command line's options, read once: what a key may be, and whether it is a flag. */
-    private static final CommandSpec OPTIONS = new CommandLine(new BalancerCommand()).getCommandSpec();
+    private static final CommandSpec OPTIONS = new BalancerCommand().commandLine().getCommandSpec();
     private static final Set<String> SERVICE_KEYS = computeServiceKeys();
 
     private static Set<String> computeServiceKeys() {
@@ -472,7 +472,7 @@ final class ConfigFile {
     private static String unknownKey(String key) {
         List<String> suggestions = List.of();
         try {
-            new CommandLine(new BalancerCommand()).parseArgs("--" + key);
+            new BalancerCommand().commandLine().parseArgs("--" + key);
         } catch (UnmatchedArgumentException e) {
             suggestions = e.getSuggestions().stream()
                     .map(option -> option.replaceFirst("^--?", ""))

@@ -28,7 +28,7 @@ public final class Main {
 
     /** The configured picocli command line for {@code args}, also used by tests to parse without running. */
     static CommandLine commandLine(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine commandLine = new CommandLine(new BalancerCommand());
+        CommandLine commandLine = new BalancerCommand().commandLine();
         if (args.length > 0 && isHelper(args[0])) {
             // The hidden helpers: a bash/zsh completion script, and the man page (AsciiDoc),
             // which lists the completion helper too. They are registered only when one is

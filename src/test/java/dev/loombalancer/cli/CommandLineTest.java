@@ -207,9 +207,9 @@ class CommandLineTest {
     /** --admin binds loopback unless a host is given; a taken admin port is one line and exit 1. */
     @Test
     void adminAddress() throws Exception {
-        assertNull(command().admin, "off by default");
-        assertEquals(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 9900), command("--admin", "9900").admin);
-        assertEquals(new InetSocketAddress(InetAddress.getByName("::1"), 9900), command("--admin", "[::1]:9900").admin);
+        assertNull(command().admin.value(), "off by default");
+        assertEquals(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 9900), command("--admin", "9900").admin.value());
+        assertEquals(new InetSocketAddress(InetAddress.getByName("::1"), 9900), command("--admin", "[::1]:9900").admin.value());
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Run result = run("--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9", "--no-health-check",
                     "--admin", "127.0.0.1:" + taken.getLocalPort());
