@@ -56,6 +56,8 @@ public final class BalancerCommand implements Callable<Integer> {
     /** Exit code when the balancer cannot start (port in use, not permitted, …). */
     static final int EXIT_CANNOT_START = 1;
 
+    // Fields initialise in the order they are written: the spec first, then each option
+    // below adds itself to it, so the help lists them in this order.
     final CommandSpec spec = CommandSpec.wrapWithoutInspection(this)
             .name(Main.NAME)
             .versionProvider(new VersionProvider());
