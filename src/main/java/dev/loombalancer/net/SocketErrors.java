@@ -5,6 +5,9 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.util.Locale;
 
 /** Turns socket exceptions into the short lower-case phrases our log lines and errors use. */
@@ -48,6 +51,17 @@ public final class SocketErrors {
     public static String describe(Throwable e) {
         if (e instanceof SocketTimeoutException) {
             return "timed out";
+        }
+        // A file error's message is the file's name, and then its reason only if the JDK
+        // has one (FileSystemException.getMessage): these two have none.
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileSystemException file && file.getReason() != null) {
+            return file.getReason().toLowerCase(Locale.ROOT);
         }
         String message = e.getMessage();
         if (message == null || message.isBlank()) {

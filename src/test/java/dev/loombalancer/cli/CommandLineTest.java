@@ -278,6 +278,19 @@ class CommandLineTest {
         assertEquals("", result.out());
     }
 
+    /** A missing --config or --admin-token-file file is named with the reason, not the file's name twice. */
+    @Test
+    void aMissingFileSaysSo(@TempDir Path dir) {
+        String missing = dir.resolve("missing").toString();
+        Run config = run("--config", missing);
+        assertEquals(2, config.exitCode(), config.err());
+        assertTrue(config.err().startsWith(Main.NAME + ": cannot read --config " + missing + ": no such file"), config.err());
+        Run token = run("--listen", "127.0.0.1:0", "--no-health-check", "--admin", "127.0.0.1:0",
+                "--admin-token-file", missing);
+        assertEquals(2, token.exitCode(), token.err());
+        assertTrue(token.err().contains("cannot read --admin-token-file " + missing + ": no such file"), token.err());
+    }
+
     /** A token file that cannot be read or is empty is a one-line usage error, before anything is bound. */
     @Test
     void aBadAdminTokenFileIsAUsageError(@TempDir Path dir) throws Exception {
