@@ -109,6 +109,11 @@ public final class BalancerCommand implements Callable<Integer> {
         return option(boolean.class, option.initialValue(false));
     }
 
+    /** An option whose parameter is a duration, read by {@link Durations}. */
+    private Opt<Duration> duration(OptionSpec.Builder option) {
+        return option(Duration.class, option.paramLabel("DURATION").converters(new Durations()));
+    }
+
     /** An option that may be repeated; its values are added to a list that starts empty. */
     @SuppressWarnings("unchecked")
     private <E> Opt<List<E>> list(Class<E> element, OptionSpec.Builder option) {
@@ -143,13 +148,12 @@ public final class BalancerCommand implements Callable<Integer> {
             .description("Ask this DNS server for backend names and SRV records instead of the system's resolver "
                     + "(say, Consul's DNS interface on port 8600)."));
 
-    private final Opt<Duration> resolveInterval = option(Duration.class, OptionSpec.builder("--resolve-interval")
-            .paramLabel("DURATION").defaultValue("5s").converters(new Durations())
+    private final Opt<Duration> resolveInterval = duration(OptionSpec.builder("--resolve-interval")
+            .defaultValue("5s")
             .description("How often backends given by name (--backend NAME:PORT, --backend-srv) are looked up again; "
                     + "a failed lookup keeps the last answer (default: ${DEFAULT-VALUE})."));
 
-    private final Opt<Duration> connectTimeout = option(Duration.class, OptionSpec.builder("--connect-timeout")
-            .paramLabel("DURATION").defaultValue("2s").converters(new Durations())
+    private final Opt<Duration> connectTimeout = duration(OptionSpec.builder("--connect-timeout").defaultValue("2s")
             .description("How long a backend may take to accept a connection before the next one "
                     + "is tried: 500ms, 2s, 1m; a number needs its unit (default: ${DEFAULT-VALUE})."));
 
@@ -172,16 +176,14 @@ public final class BalancerCommand implements Callable<Integer> {
                             + "address to the same backend while it is UP; consistent-hash: client address hashed, "
                             + "the same on every balancer with the same backends."));
 
-    private final Opt<Duration> healthInterval = option(Duration.class, OptionSpec.builder("--health-interval")
-            .paramLabel("DURATION").defaultValue("2s").converters(new Durations())
+    private final Opt<Duration> healthInterval = duration(OptionSpec.builder("--health-interval").defaultValue("2s")
             .description("How often each backend is probed with a TCP connect; 0 turns checks off "
                     + "(default: ${DEFAULT-VALUE})."));
 
     private final Opt<Boolean> noHealthCheck = flag(OptionSpec.builder("--no-health-check")
             .description("Do not probe backends; every backend counts as UP (same as --health-interval 0)."));
 
-    private final Opt<Duration> healthTimeout = option(Duration.class, OptionSpec.builder("--health-timeout")
-            .paramLabel("DURATION").defaultValue("1s").converters(new Durations())
+    private final Opt<Duration> healthTimeout = duration(OptionSpec.builder("--health-timeout").defaultValue("1s")
             .description("How long a probe may take to connect before it counts as failed (default: ${DEFAULT-VALUE})."));
 
     private final Opt<HealthCheck.Kind> healthCheck = option(HealthCheck.Kind.class, OptionSpec.builder("--health-check")
@@ -230,8 +232,7 @@ public final class BalancerCommand implements Callable<Integer> {
             .description("Consecutive successes (probes or client connections) that bring a DOWN backend "
                     + "back UP (default: ${DEFAULT-VALUE})."));
 
-    private final Opt<Duration> stickyTtl = option(Duration.class, OptionSpec.builder("--sticky-ttl")
-            .paramLabel("DURATION").defaultValue("30m").converters(new Durations())
+    private final Opt<Duration> stickyTtl = duration(OptionSpec.builder("--sticky-ttl").defaultValue("30m")
             .description("With --strategy sticky: forget a client address after it has been idle this long "
                     + "(default: ${DEFAULT-VALUE})."));
 
@@ -240,8 +241,7 @@ public final class BalancerCommand implements Callable<Integer> {
             .description("With --strategy sticky: client addresses remembered at most; the least recently "
                     + "seen is forgotten first (default: ${DEFAULT-VALUE})."));
 
-    private final Opt<Duration> idleTimeout = option(Duration.class, OptionSpec.builder("--idle-timeout")
-            .paramLabel("DURATION").defaultValue("10m").converters(new Durations())
+    private final Opt<Duration> idleTimeout = duration(OptionSpec.builder("--idle-timeout").defaultValue("10m")
             .description("Close a connection after this long without a byte in either direction (nginx's "
                     + "proxy_timeout); off or 0 to never (default: ${DEFAULT-VALUE})."));
 
@@ -257,20 +257,17 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "${COMPLETION-CANDIDATES}, so the backend sees the client's address; health checks send LOCAL "
                     + "(v2) or UNKNOWN (v1). Default: none."));
 
-    private final Opt<Duration> serverTimeout = option(Duration.class, OptionSpec.builder("--server-timeout")
-            .paramLabel("DURATION").defaultValue("off").converters(new Durations())
+    private final Opt<Duration> serverTimeout = duration(OptionSpec.builder("--server-timeout").defaultValue("off")
             .description("Close a connection whose backend has not answered the client's bytes for this long, and "
                     + "count it as a failure of the backend, so a frozen one leaves rotation after --fall of them "
                     + "(HAProxy's timeout server); off or 0 to wait as long as the idle timeout (default: "
                     + "${DEFAULT-VALUE})."));
 
-    private final Opt<Duration> queueTimeout = option(Duration.class, OptionSpec.builder("--queue-timeout")
-            .paramLabel("DURATION").defaultValue("60s").converters(new Durations())
+    private final Opt<Duration> queueTimeout = duration(OptionSpec.builder("--queue-timeout").defaultValue("60s")
             .description("How long a client may wait for a --max-connections slot before it is closed "
                     + "(HAProxy's timeout queue; default: ${DEFAULT-VALUE})."));
 
-    private final Opt<Duration> slowStart = option(Duration.class, OptionSpec.builder("--slow-start")
-            .paramLabel("DURATION").defaultValue("off").converters(new Durations())
+    private final Opt<Duration> slowStart = duration(OptionSpec.builder("--slow-start").defaultValue("off")
             .description("A backend that comes back UP, or is added while running, ramps from a sixteenth of its "
                     + "weight to all of it over this "
                     + "long (HAProxy's slowstart; round-robin, least-connections and sticky placement); off or 0 "
@@ -317,13 +314,11 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "rest (no SNI, another name, not TLS) go to --backend. Repeat for more routes; each takes "
                     + "this service's other settings. The configuration file's 'routes:' takes any key per route."));
 
-    private final Opt<Duration> prereadTimeout = option(Duration.class, OptionSpec.builder("--preread-timeout")
-            .paramLabel("DURATION").defaultValue("5s").converters(new Durations())
+    private final Opt<Duration> prereadTimeout = duration(OptionSpec.builder("--preread-timeout").defaultValue("5s")
             .description("How long a connection may take to send what is read before proxying it: an upstream's "
                     + "PROXY header, a TLS ClientHello for --route (nginx's preread_timeout) (default: ${DEFAULT-VALUE})."));
 
-    private final Opt<Duration> drainTimeout = option(Duration.class, OptionSpec.builder("--drain-timeout")
-            .paramLabel("DURATION").defaultValue("30s").converters(new Durations())
+    private final Opt<Duration> drainTimeout = duration(OptionSpec.builder("--drain-timeout").defaultValue("30s")
             .description("On SIGTERM or SIGINT: stop accepting at once, let open connections finish for up to "
                     + "this long, then close the rest. A second signal closes them at once (default: ${DEFAULT-VALUE})."));
 

@@ -10,7 +10,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.util.Locale;
 
-/** Turns socket exceptions into the short lower-case phrases our log lines and errors use. */
+/** Turns socket and file exceptions into the short lower-case phrases our log lines and errors use. */
 public final class SocketErrors {
 
     private SocketErrors() {
