@@ -7,7 +7,8 @@
 # Everything runs on loopback: three nginx HTTP backends and an iperf3 server, then for
 # each target (direct to a backend, HAProxy in TCP mode, Loom Balancer from the built
 # jar) bulk throughput (iperf3, 1 and 4 streams), new connections per second and
-# keep-alive requests per second with their p99 (wrk), proxy CPU per connection and per
+# keep-alive requests per second with their p99 (wrk), 200 clients at once on new
+# connections (ab: requests/s, p99, slowest request), proxy CPU per connection and per
 # GB, memory per idle proxied connection, and the time from launch to the first
 # proxied byte. Rounds interleave the targets, so machine drift hits all alike.
 #
@@ -16,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=3 RUN_S=8 BULK_S=5 WARM_S=5 IDLE_CONNS=9000 LAUNCHES=3 MODE=full REDIS_N=100000 PG_S=10
+ROUNDS=3 RUN_S=8 BULK_S=5 WARM_S=5 IDLE_CONNS=9000 LAUNCHES=3 MODE=full REDIS_N=100000 PG_S=10 AB_N=20000
 # Then real clients, interleaved the same way: redis-benchmark against three redis-server,
 # pgbench (TPC-B, and a new connection per read-only transaction) against PostgreSQL.
 # The warm-up curve: keep-alive requests/s in each of the first 20 seconds of a fresh process.
@@ -31,7 +32,7 @@ LOOM_JAVA_OPTS=${LOOM_JAVA_OPTS:--Xmn24m}
 # keep only Loom Balancer's untagged lines, not the per-connection "access" ones.
 LOOM_JAVA_OPTS="-Dtinylog.writer.tag=- $LOOM_JAVA_OPTS"
 if [[ ${1:-} == --quick ]]; then
-    ROUNDS=1 RUN_S=3 BULK_S=2 WARM_S=2 IDLE_CONNS=3000 LAUNCHES=1 MODE=quick REDIS_N=20000 PG_S=3
+    ROUNDS=1 RUN_S=3 BULK_S=2 WARM_S=2 IDLE_CONNS=3000 LAUNCHES=1 MODE=quick REDIS_N=20000 PG_S=3 AB_N=5000
 elif [[ -n ${1:-} ]]; then
     echo "usage: bench/run.sh [--quick]" >&2; exit 2
 fi
@@ -42,6 +43,9 @@ missing=()
 for tool in haproxy wrk iperf3 gnuplot nginx python3 ss; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+if [[ $ONLY == *load* ]]; then
+    command -v ab >/dev/null 2>&1 || missing+=(ab)
+fi
 if [[ $ONLY == *clients* ]]; then
     for tool in redis-server redis-benchmark pgbench; do
         command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
@@ -52,7 +56,7 @@ fi
 if ((${#missing[@]})); then
     declare -A package=([haproxy]=haproxy [wrk]=wrk [iperf3]=iperf3 [gnuplot]=gnuplot-nox
                         [nginx]=nginx-light [python3]=python3 [ss]=iproute2 [redis-server]=redis-server
-                        [redis-benchmark]=redis-tools [pgbench]=postgresql-client [postgres]=postgresql)
+                        [redis-benchmark]=redis-tools [ab]=apache2-utils [pgbench]=postgresql-client [postgres]=postgresql)
     echo "bench: missing ${missing[*]}; install with:" >&2
     echo "  sudo apt-get install $(for t in "${missing[@]}"; do printf '%s ' "${package[$t]}"; done)" >&2
     exit 1
@@ -323,6 +327,27 @@ http_test() { # http_test ROUND TARGET MODE(close|keepalive)
     printf '  %-8s %-9s %10.0f req/s  p99 %6.2f ms\n' "$target" "$mode" "$rate" "$p99"
 }
 
+# ab: 200 clients at once, each request on a new connection (HTTP/1.0), as the issue's
+# "ab -n 20000 -c 200": requests/s, and the tail a crowd of clients sees, p99 and the
+# slowest request (ab's "longest request"). -r: a reset connection is counted, not fatal.
+ab_test() { # ab_test ROUND TARGET CLIENTS
+    local round=$1 target=$2 clients=$3 out
+    out=$(ab -r -q -n "$AB_N" -c "$clients" "http://127.0.0.1:$(http_port "$target")/" 2>&1 | awk '
+        /^Requests per second:/ { rate = $4 }
+        /^Failed requests:/ { failed = $3 }
+        $1 == "99%" { p99 = $2 }
+        $1 == "100%" { slowest = $2 }
+        END { print rate, p99, slowest, failed }')
+    read -r rate p99 slowest failed <<< "$out"
+    if [[ -z $slowest ]]; then
+        echo "bench: ab against $target gave no result" >&2; return 1
+    fi
+    record "$round" "$target" ab_rate "$rate"; record "$round" "$target" ab_p99 "$p99"
+    record "$round" "$target" ab_slowest "$slowest"
+    printf '  %-8s ab -c %-3d %10.0f req/s  p99 %4d ms  slowest %4d ms  (%d failed)\n' \
+        "$target" "$clients" "$rate" "$p99" "$slowest" "$failed"
+}
+
 bulk_test() { # bulk_test ROUND TARGET STREAMS
     local round=$1 target=$2 streams=$3 pid c0 c1 out
     pid=$(bulk_pid "$target")
@@ -344,7 +369,7 @@ for target in direct haproxy loom; do
     wrk_run "$(http_port "$target")" "$WARM_S" > /dev/null
 done
 
-interleaved "" "bulk_test 1" "bulk_test 4" "http_test close" "http_test keepalive"
+interleaved "" "bulk_test 1" "bulk_test 4" "http_test close" "http_test keepalive" "ab_test 200"
 fi
 
 # --- real clients: redis-benchmark and pgbench ---------------------------------
@@ -412,7 +437,7 @@ if [[ -n ${BENCH_ONLY:-} ]]; then PARTS=" of $BENCH_ONLY only"; fi
 if [[ $LOOM_TARGETS == *image* ]]; then IMAGE_NOTE="; runtime image rows: \`${IMAGE_RUN#env }\`"; fi
 HEADER="## Loom Balancer vs HAProxy — $MODE run$PARTS, $(date -u '+%Y-%m-%d %H:%M UTC')
 
-$(nproc) cores, $(uname -sr), $("$JAVA" -version 2>&1 | head -1), $(haproxy -v | head -1 | cut -d' ' -f1-3), nginx backends, wrk -t2 -c$WRK_CONNS, iperf3;
+$(nproc) cores, $(uname -sr), $("$JAVA" -version 2>&1 | head -1), $(haproxy -v | head -1 | cut -d' ' -f1-3), nginx backends, wrk -t2 -c$WRK_CONNS, ab -n $AB_N -c 200, iperf3;
 redis-benchmark -c 50 -n $REDIS_N against 3 redis-server (round-robin), pgbench -c 10 -j 2 -T $PG_S (scale 5) against one PostgreSQL.
 Loom Balancer: \`java $LOOM_JAVA_OPTS -jar $JAR\` (no access log, as HAProxy here)$IMAGE_NOTE."
 $PY report "$RAW" "bench/results/run-$STAMP.md" "bench/results/run-$STAMP.png" "$HEADER"
