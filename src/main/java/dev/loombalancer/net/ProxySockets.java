@@ -6,9 +6,13 @@ import java.net.InetSocketAddress;
 import java.net.Proxy;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The sockets that carry clients' bytes: the {@code Socket} and {@code ServerSocket}
@@ -47,6 +51,81 @@ public final class ProxySockets {
         return backend.getAddress() instanceof Inet4Address
                 ? SocketChannel.open(StandardProtocolFamily.INET).socket()
                 : SocketChannel.open().socket();
+    }
+
+    /**
+     * Connects a socket from {@link #forBackend} to {@code backend}, as
+     * {@code socket.connect(backend, timeoutMillis)} does, in three system calls fewer.
+     *
+     * <p>A channel socket's timed connect switches the socket to non-blocking mode,
+     * connects, waits, and switches it back to blocking ({@code SocketChannelImpl.blockingConnect});
+     * a virtual thread's first read then makes it non-blocking again, for good: six
+     * {@code fcntl} calls. Connecting the channel in non-blocking mode itself leaves the
+     * socket non-blocking, and on a virtual thread putting the channel back in blocking
+     * mode then makes no system call: the JDK keeps such a socket non-blocking underneath
+     * ({@code configureSocketNonBlockingIfVirtualThread}) and parks the thread whenever a
+     * read or write would block.
+     *
+     * @throws SocketTimeoutException if the connection is neither made nor refused within
+     *                                the timeout; the socket is then closed
+     */
+    public static void connect(Socket socket, InetSocketAddress backend, int timeoutMillis) throws IOException {
+        SocketChannel channel = socket.getChannel();
+        if (channel == null || backend.isUnresolved()) {
+            socket.connect(backend, timeoutMillis); // it throws the UnknownHostException
+            return;
+        }
+        channel.configureBlocking(false);
+        // To loopback the kernel has usually made the connection by the time connect
+        // returns, so one poll (finishConnect) sees it made; a failure closes the channel.
+        boolean connected = channel.connect(backend) || channel.finishConnect();
+        channel.configureBlocking(true);
+        if (!connected) {
+            awaitConnection(channel, timeoutMillis);
+        }
+    }
+
+    /**
+     * Waits for a connection in progress: a blocking {@code finishConnect} parks the
+     * virtual thread until the connection is made or refused. At the deadline the timer
+     * closes the channel, which wakes it; the JDK's own timed connect uses the same
+     * kind of timer for its timed park.
+     */
+    private static void awaitConnection(SocketChannel channel, int timeoutMillis) throws IOException {
+        ScheduledFuture<?> deadline = timeoutMillis == 0 ? null
+                : ConnectTimer.INSTANCE.schedule(() -> Closer.closeQuietly(channel), timeoutMillis, TimeUnit.MILLISECONDS);
+        try {
+            channel.finishConnect();
+        } catch (IOException e) {
+            if (deadline != null && !deadline.cancel(false)) {
+                throw timedOut(e);
+            }
+            throw e;
+        }
+        // Connected, but if the timer has run or is running, the socket is closed under us.
+        if (deadline != null && !deadline.cancel(false)) {
+            throw timedOut(null);
+        }
+    }
+
+    private static SocketTimeoutException timedOut(IOException cause) {
+        SocketTimeoutException timeout = new SocketTimeoutException("connect timed out");
+        timeout.initCause(cause);
+        return timeout;
+    }
+
+    /** One platform thread that closes the connects that outlive their timeout. */
+    private static final class ConnectTimer {
+        static final ScheduledThreadPoolExecutor INSTANCE = create();
+
+        private static ScheduledThreadPoolExecutor create() {
+            ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1,
+                    Thread.ofPlatform().daemon().name("loom-connect-timer").factory());
+            // A cancelled deadline leaves the queue at once, not when it would have expired:
+            // most connects are cancelled, and at thousands a second they would pile up.
+            timer.setRemoveOnCancelPolicy(true);
+            return timer;
+        }
     }
 
     /**

@@ -102,7 +102,7 @@ public final class BackendConnector {
                 if (keepAlive) {
                     socket.setKeepAlive(true);
                 }
-                socket.connect(backend.address(), connectTimeoutMillis);
+                ProxySockets.connect(socket, backend.address(), connectTimeoutMillis);
                 Connected connected = new Connected(backend, socket, lease, pool.connectedTo(backend));
                 handedOver = true;
                 return connected;
