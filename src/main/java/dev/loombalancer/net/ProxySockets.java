@@ -88,8 +88,9 @@ public final class ProxySockets {
     /**
      * Waits for a connection in progress: a blocking {@code finishConnect} parks the
      * virtual thread until the connection is made or refused. At the deadline the timer
-     * closes the channel, which wakes it; the JDK's own timed connect uses the same
-     * kind of timer for its timed park.
+     * closes the channel, which wakes it. The JDK's timed connect parks with a timeout,
+     * and a timed park schedules its wake-up on the same kind of timer (one thread,
+     * cancelled tasks removed: {@code VirtualThread}'s "VirtualThread-unparker").
      */
     private static void awaitConnection(SocketChannel channel, int timeoutMillis) throws IOException {
         ScheduledFuture<?> deadline = timeoutMillis == 0 ? null
