@@ -114,6 +114,11 @@ public final class BalancerCommand implements Callable<Integer> {
         return option(Duration.class, option.paramLabel("DURATION").converters(new Durations()));
     }
 
+    /** An option whose parameter is a whole number, shown as N. */
+    private Opt<Integer> number(OptionSpec.Builder option) {
+        return option(int.class, option.paramLabel("N"));
+    }
+
     /** An option that may be repeated; its values are added to a list that starts empty. */
     @SuppressWarnings("unchecked")
     private <E> Opt<List<E>> list(Class<E> element, OptionSpec.Builder option) {
@@ -157,13 +162,13 @@ public final class BalancerCommand implements Callable<Integer> {
             .description("How long a backend may take to accept a connection before the next one "
                     + "is tried: 500ms, 2s, 1m; a number needs its unit (default: ${DEFAULT-VALUE})."));
 
-    private final Opt<Integer> retries = option(int.class, OptionSpec.builder("--retries")
-            .paramLabel("N").defaultValue(String.valueOf(BalancerConfig.DEFAULT_RETRIES))
+    private final Opt<Integer> retries = number(OptionSpec.builder("--retries")
+            .defaultValue(String.valueOf(BalancerConfig.DEFAULT_RETRIES))
             .description("How many more backends a client may try when one refuses or times out, so a client "
                     + "waits at most (1 + N) x --connect-timeout (HAProxy's retries; default: ${DEFAULT-VALUE})."));
 
-    private final Opt<Integer> backlog = option(int.class, OptionSpec.builder("--backlog")
-            .paramLabel("N").defaultValue(String.valueOf(BalancerConfig.DEFAULT_BACKLOG))
+    private final Opt<Integer> backlog = number(OptionSpec.builder("--backlog")
+            .defaultValue(String.valueOf(BalancerConfig.DEFAULT_BACKLOG))
             .description("Connections the kernel may queue before we accept them (capped by "
                     + "net.core.somaxconn), and clients that may wait at once for a --max-connections slot "
                     + "(default: ${DEFAULT-VALUE})."));
@@ -222,13 +227,13 @@ public final class BalancerCommand implements Callable<Integer> {
                     + "shutdown-sessions to close them so clients reconnect to a healthy one, as a database "
                     + "failover needs (HAProxy's on-marked-down; default: ${DEFAULT-VALUE})."));
 
-    private final Opt<Integer> fall = option(int.class, OptionSpec.builder("--fall")
-            .paramLabel("N").defaultValue("3")
+    private final Opt<Integer> fall = number(OptionSpec.builder("--fall")
+            .defaultValue("3")
             .description("Consecutive failures (probes or client connections) that take a backend DOWN "
                     + "(default: ${DEFAULT-VALUE})."));
 
-    private final Opt<Integer> rise = option(int.class, OptionSpec.builder("--rise")
-            .paramLabel("N").defaultValue("2")
+    private final Opt<Integer> rise = number(OptionSpec.builder("--rise")
+            .defaultValue("2")
             .description("Consecutive successes (probes or client connections) that bring a DOWN backend "
                     + "back UP (default: ${DEFAULT-VALUE})."));
 
@@ -236,8 +241,8 @@ public final class BalancerCommand implements Callable<Integer> {
             .description("With --strategy sticky: forget a client address after it has been idle this long "
                     + "(default: ${DEFAULT-VALUE})."));
 
-    private final Opt<Integer> stickyMax = option(int.class, OptionSpec.builder("--sticky-max")
-            .paramLabel("N").defaultValue("100000")
+    private final Opt<Integer> stickyMax = number(OptionSpec.builder("--sticky-max")
+            .defaultValue("100000")
             .description("With --strategy sticky: client addresses remembered at most; the least recently "
                     + "seen is forgotten first (default: ${DEFAULT-VALUE})."));
 
@@ -280,16 +285,16 @@ public final class BalancerCommand implements Callable<Integer> {
             .description("What a client gets when no backend can be reached: ${COMPLETION-CANDIDATES}; "
                     + "http-502 answers HTTP/1.1 502 Bad Gateway before closing (default: ${DEFAULT-VALUE})."));
 
-    private final Opt<Integer> maxConnections = option(int.class, OptionSpec.builder("--max-connections")
-            .paramLabel("N").defaultValue("0")
+    private final Opt<Integer> maxConnections = number(OptionSpec.builder("--max-connections")
+            .defaultValue("0")
             .description("Client connections at most at once; beyond that, new clients wait up to "
                     + "--queue-timeout for one to end (HAProxy's maxconn), and a client whose address holds "
                     + "fewer takes the slot of the oldest connection of the address holding most. "
                     + "0: as many as the open-file limit "
                     + "(ulimit -n) can hold, two files per connection (default: ${DEFAULT-VALUE})."));
 
-    private final Opt<Integer> maxConnectionsPerClient = option(int.class, OptionSpec.builder("--max-connections-per-client")
-            .paramLabel("N").defaultValue("0")
+    private final Opt<Integer> maxConnectionsPerClient = number(OptionSpec.builder("--max-connections-per-client")
+            .defaultValue("0")
             .description("Connections one client address may hold at once; more are closed at accept and "
                     + "counted in the metrics. 0: no limit (default: ${DEFAULT-VALUE})."));
 
