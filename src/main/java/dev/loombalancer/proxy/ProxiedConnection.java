@@ -33,18 +33,27 @@ import org.tinylog.TaggedLogger;
 public final class ProxiedConnection implements Runnable {
 
     /**
-     * One line per finished connection, on its own tinylog tag so that it can be routed to
-     * a file of its own (see the README's "Access log").
+     * The access log, in a class of its own so that it is set up at the end of the first
+     * connection, not at its start: tinylog's first use takes tens of milliseconds (its
+     * writers, and the time-zone data for the date), and the main thread is busy with it
+     * for the start-up line just as the first client arrives. A connection that needed
+     * tinylog at its start would wait for that before it could pass a byte on.
      */
-    private static final TaggedLogger ACCESS = Logger.tag("access");
-    /**
-     * Whether those lines go anywhere, asked once: tinylog 2.7.0's {@code isInfoEnabled}
-     * on a tagged logger looks up its caller's class by walking the whole stack, on every
-     * call (for per-package levels), and tinylog's configuration is frozen once its
-     * logging provider exists, which {@link #ACCESS} already needed. So the answer cannot
-     * change, and asking it per connection only costs.
-     */
-    private static final boolean ACCESS_LOGGED = ACCESS.isInfoEnabled();
+    private static final class AccessLog {
+        /**
+         * One line per finished connection, on its own tinylog tag so that it can be routed
+         * to a file of its own (see the README's "Access log").
+         */
+        static final TaggedLogger LOGGER = Logger.tag("access");
+        /**
+         * Whether those lines go anywhere, asked once: tinylog 2.7.0's {@code isInfoEnabled}
+         * on a tagged logger looks up its caller's class by walking the whole stack, on every
+         * call (for per-package levels), and tinylog's configuration is frozen once its
+         * logging provider exists, which {@link #LOGGER} already needed. So the answer cannot
+         * change, and asking it per connection only costs.
+         */
+        static final boolean ON = LOGGER.isInfoEnabled();
+    }
 
     private final Socket client;
     private final InetSocketAddress clientAddress;
@@ -125,8 +134,8 @@ public final class ProxiedConnection implements Runnable {
         if (stats != null) {
             stats.addBytes(bytesToBackend, bytesToClient);
         }
-        if (ACCESS_LOGGED) { // when the access log is routed away, build nothing
-            ACCESS.info("access {}client={} backend={} up={} down={} ms={} end=\"{}\"", context.accessPrefix(), client(),
+        if (AccessLog.ON) { // when the access log is routed away, build nothing
+            AccessLog.LOGGER.info("access {}client={} backend={} up={} down={} ms={} end=\"{}\"", context.accessPrefix(), client(),
                     backend == null ? "-" : backend,
                     bytesToBackend, bytesToClient, (System.nanoTime() - started) / 1_000_000, end);
         }
