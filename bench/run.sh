@@ -25,12 +25,10 @@ ROUNDS=3 RUN_S=8 BULK_S=5 WARM_S=5 IDLE_CONNS=9000 LAUNCHES=3 MODE=full REDIS_N=
 # quick iterations on one figure. The report then shows only what was measured.
 ONLY=${BENCH_ONLY:-launch,idle,warmup,load,clients}
 # JVM options for Loom Balancer. By default the runtime image launcher's own (-Xmn24m,
-# which the README also recommends for java -jar); LOOM_JAVA_OPTS=" " runs the JVM's
-# bare defaults, LOOM_JAVA_OPTS=-XX:+UseSerialGC tries something else.
-LOOM_JAVA_OPTS=${LOOM_JAVA_OPTS:--Xmn24m}
-# Neither proxy writes an access log here (HAProxy logs nothing without a log section):
-# keep only Loom Balancer's untagged lines, not the per-connection "access" ones.
-LOOM_JAVA_OPTS="-Dtinylog.writer.tag=- $LOOM_JAVA_OPTS"
+# and on JDK 25+ -XX:+UseCompactObjectHeaders, which the README also recommends for
+# java -jar; set below, once the JDK is known); LOOM_JAVA_OPTS=" " runs the JVM's bare
+# defaults, LOOM_JAVA_OPTS=-XX:+UseSerialGC tries something else.
+LOOM_JAVA_OPTS=${LOOM_JAVA_OPTS:-}
 if [[ ${1:-} == --quick ]]; then
     ROUNDS=1 RUN_S=3 BULK_S=2 WARM_S=2 IDLE_CONNS=3000 LAUNCHES=1 MODE=quick REDIS_N=20000 PG_S=3 AB_N=5000
 elif [[ -n ${1:-} ]]; then
@@ -63,6 +61,15 @@ if ((${#missing[@]})); then
 fi
 source examples/find-java.sh
 JAVA=$(find_java) || exit 1
+if [[ -z $LOOM_JAVA_OPTS ]]; then
+    LOOM_JAVA_OPTS=-Xmn24m
+    if "$JAVA" -XX:+UseCompactObjectHeaders -version > /dev/null 2>&1; then
+        LOOM_JAVA_OPTS="$LOOM_JAVA_OPTS -XX:+UseCompactObjectHeaders"
+    fi
+fi
+# Neither proxy writes an access log here (HAProxy logs nothing without a log section):
+# keep only Loom Balancer's untagged lines, not the per-connection "access" ones.
+LOOM_JAVA_OPTS="-Dtinylog.writer.tag=- $LOOM_JAVA_OPTS"
 if [[ ! -f target/loom-balancer.jar ]]; then
     echo "bench: building target/loom-balancer.jar"
     ./mvnw -B -q package -DskipTests
