@@ -271,7 +271,7 @@ idle_test() { # idle_test TARGET
 if [[ $ONLY == *idle* ]]; then
     # One reading swings by a KiB or more from run to run (where the JVM's heap lands in
     # pages it has or has not touched before), so this too is the median of ROUNDS.
-    echo "bench: memory with $IDLE_CONNS idle connections (fresh processes, $ROUNDS rounds)"
+    echo "bench: memory with $IDLE_CONNS idle connections (fresh processes, $ROUNDS round(s))"
     for ((round = 1; round <= ROUNDS; round++)); do
         if ((round % 2)); then idle_test haproxy; idle_test loom; else idle_test loom; idle_test haproxy; fi
     done
@@ -300,8 +300,15 @@ print(statistics.mean(r[:10]) / statistics.median(r[10:]))' "${rates[@]}")
     printf '  %-8s warm-up   first 10 s at %.2f of warm (%s req/s per second)\n' "$target" "$ratio" "${rates[*]}"
 }
 if [[ $ONLY == *warmup* ]]; then
-    echo "bench: warm-up curve (fresh processes, 20 s each)"
-    for target in haproxy $LOOM_TARGETS; do warmup_test "$target"; done
+    # A fresh process's first seconds vary with what the JIT compiler reaches first, so
+    # the curve and its ratio are medians of ROUNDS fresh processes per target.
+    echo "bench: warm-up curve (fresh processes, 20 s each, $ROUNDS round(s))"
+    targets=(haproxy $LOOM_TARGETS)
+    for ((round = 1; round <= ROUNDS; round++)); do
+        for target in "${targets[@]:round % ${#targets[@]}}" "${targets[@]:0:round % ${#targets[@]}}"; do
+            warmup_test "$target"
+        done
+    done
 fi
 
 if [[ $ONLY == *load* ]]; then
