@@ -206,15 +206,23 @@ wrk_run() { # wrk_run PORT SECONDS [close]: prints "requests req_per_s p99_ms"
         END { print requests, rate, p99 }'
 }
 
+# rotated ROUND ITEM...: the items one per line, rotated left by ROUND, so that over the
+# rounds no item always runs first or last.
+rotated() {
+    local round=$1
+    shift
+    local items=("$@")
+    printf '%s\n' "${items[@]:round % $#}" "${items[@]:0:round % $#}"
+}
+
 # interleaved WHAT TEST...: ROUNDS rounds; in each, every TEST ("bulk_test 1": the function
-# and its last argument) runs against every target, in an order rotated each round so no
-# target always runs first or last.
+# and its last argument) runs against every target, in an order rotated each round.
 interleaved() {
-    local what=$1 round test target targets=(direct haproxy loom)
+    local what=$1 round test target order
     shift
     for ((round = 1; round <= ROUNDS; round++)); do
         echo "bench: ${what}round $round of $ROUNDS"
-        local order=("${targets[@]:round % 3}" "${targets[@]:0:round % 3}")
+        mapfile -t order < <(rotated "$round" direct haproxy loom)
         for test in "$@"; do
             for target in "${order[@]}"; do ${test% *} "$round" "$target" "${test##* }"; done
         done
@@ -273,7 +281,7 @@ if [[ $ONLY == *idle* ]]; then
     # pages it has or has not touched before), so this too is the median of ROUNDS.
     echo "bench: memory with $IDLE_CONNS idle connections (fresh processes, $ROUNDS round(s))"
     for ((round = 1; round <= ROUNDS; round++)); do
-        if ((round % 2)); then idle_test haproxy; idle_test loom; else idle_test loom; idle_test haproxy; fi
+        for target in $(rotated "$round" haproxy loom); do idle_test "$target"; done
     done
 fi
 
@@ -303,11 +311,9 @@ if [[ $ONLY == *warmup* ]]; then
     # A fresh process's first seconds vary with what the JIT compiler reaches first, so
     # the curve and its ratio are medians of ROUNDS fresh processes per target.
     echo "bench: warm-up curve (fresh processes, 20 s each, $ROUNDS round(s))"
-    targets=(haproxy $LOOM_TARGETS)
     for ((round = 1; round <= ROUNDS; round++)); do
-        for target in "${targets[@]:round % ${#targets[@]}}" "${targets[@]:0:round % ${#targets[@]}}"; do
-            warmup_test "$target"
-        done
+        # shellcheck disable=SC2086 # LOOM_TARGETS is a list of targets
+        for target in $(rotated "$round" haproxy $LOOM_TARGETS); do warmup_test "$target"; done
     done
 fi
 
