@@ -17,7 +17,9 @@ import java.nio.channels.ReadableByteChannel;
  * thread parks on a small array instead. A read that fills it means bytes are flowing, so
  * the copy borrows a large buffer from a shared pool and keeps reading what the socket has
  * already buffered ({@code available()}); as soon as nothing is left, it writes, gives the
- * buffer back, and parks on the small one again.
+ * buffer back, and parks on the small one again. It asks {@code available()} again only
+ * once what the last answer promised has been read: in a bulk transfer the socket often
+ * holds many buffers' worth, and one answer then covers several reads.
  *
  * <p>Small messages (an HTTP request, a database query) thus cost one read and one write,
  * as with {@code transferTo}, and bulk transfers move up to 64 KiB per system call.
@@ -103,23 +105,27 @@ final class BurstInputStream extends FilterInputStream {
             System.arraycopy(parking, 0, buffer, 0, parking.length);
             int filled = parking.length;
             long copied = 0;
+            int buffered = 0; // what the socket is known to hold still
             while (true) {
-                int available = in.available();
-                if (available == 0 || filled == buffer.length) {
+                if (buffered == 0) {
+                    buffered = in.available();
+                }
+                if (buffered == 0 || filled == buffer.length) {
                     out.write(buffer, 0, filled);
                     copied += filled;
                     filled = 0;
-                    if (available == 0) {
+                    if (buffered == 0) {
                         return copied;
                     }
                 }
-                // Cannot block: at least one byte is buffered.
-                int n = in.read(buffer, filled, Math.min(available, buffer.length - filled));
+                // Cannot block: it asks for no more than is buffered.
+                int n = in.read(buffer, filled, Math.min(buffered, buffer.length - filled));
                 if (n < 0) {
                     out.write(buffer, 0, filled);
                     return -(copied + filled + 1);
                 }
                 filled += n;
+                buffered -= n;
             }
         } finally {
             HEAP_BUFFERS.give(buffer);
@@ -130,8 +136,12 @@ final class BurstInputStream extends FilterInputStream {
     private long burst(byte[] parking, ByteBuffer buffer, BufferSink sink) throws IOException {
         buffer.put(parking);
         long copied = 0;
+        int buffered = 0; // what the socket is known to hold still
         while (true) {
-            boolean more = in.available() > 0;
+            if (buffered == 0) {
+                buffered = in.available();
+            }
+            boolean more = buffered > 0;
             if (!more || !buffer.hasRemaining()) {
                 copied += buffer.flip().remaining();
                 sink.write(buffer);
@@ -142,11 +152,14 @@ final class BurstInputStream extends FilterInputStream {
             }
             // Cannot park: at least one byte is buffered, and a channel read returns what
             // the socket has, up to the buffer's room, without waiting for more.
-            if (channel.read(buffer) < 0) {
+            int n = channel.read(buffer);
+            if (n < 0) {
                 copied += buffer.flip().remaining();
                 sink.write(buffer);
                 return -(copied + 1);
             }
+            // More may have come meanwhile; once what was known is used up, ask again.
+            buffered = Math.max(0, buffered - n);
         }
     }
 }

@@ -25,6 +25,7 @@ class BurstInputStreamTest {
         private final Deque<byte[]> chunks = new ArrayDeque<>();
         private byte[] current = new byte[0];
         private int position;
+        int availableCalls;
 
         ChunkedInput(byte[] data, int[] sizes) {
             int offset = 0;
@@ -69,6 +70,7 @@ class BurstInputStreamTest {
 
         @Override
         public int available() {
+            availableCalls++;
             return current.length - position;
         }
 
@@ -115,6 +117,22 @@ class BurstInputStreamTest {
         assertArrayEquals(data, out.toByteArray());
         // A chunk of a parking array or more starts a burst; shorter ones never fill it.
         assertEquals(chunkSize * 3 >= BurstInputStream.PARKING_BYTES, out.buffersWritten > 0);
+    }
+
+    /**
+     * One {@code available()} answer covers as many reads as it promised bytes: a burst of
+     * many buffers asks twice (how much, then whether more came), not once per read.
+     */
+    @ParameterizedTest(name = "between channels: {0}")
+    @ValueSource(booleans = {false, true})
+    void asksAvailableOnlyWhenWhatItSaidIsRead(boolean channels) throws IOException {
+        byte[] data = new byte[700_000]; // one chunk: all of it buffered at once, 11 buffers' worth
+        new Random(7).nextBytes(data);
+        ChunkedInput input = new ChunkedInput(data, new int[] {data.length});
+        BufferOutput out = new BufferOutput();
+        assertEquals(data.length, new BurstInputStream(input, channels ? input : null).transferTo(out));
+        assertArrayEquals(data, out.toByteArray());
+        assertEquals(2, input.availableCalls);
     }
 
     /** An empty stream copies nothing. */
