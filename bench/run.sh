@@ -62,10 +62,7 @@ fi
 source examples/find-java.sh
 JAVA=$(find_java) || exit 1
 if [[ -z $LOOM_JAVA_OPTS ]]; then
-    LOOM_JAVA_OPTS=-Xmn24m
-    if "$JAVA" -XX:+UseCompactObjectHeaders -version > /dev/null 2>&1; then
-        LOOM_JAVA_OPTS="$LOOM_JAVA_OPTS -XX:+UseCompactObjectHeaders"
-    fi
+    LOOM_JAVA_OPTS="-Xmn24m $(jvm_options_for "$JAVA")"
 fi
 # Neither proxy writes an access log here (HAProxy logs nothing without a log section):
 # keep only Loom Balancer's untagged lines, not the per-connection "access" ones.

@@ -22,3 +22,12 @@ find_java() {
        "install one, e.g. 'apt-get install openjdk-21-jdk', or set JAVA_HOME" >&2
   return 1
 }
+
+# The JVM options recommended for the balancer that only some JDKs take, for the java
+# binary $1: compact object headers (JEP 519, a product option from JDK 25), which cut an
+# idle connection's heap (README, "Performance"). Prints nothing for a JDK without them.
+jvm_options_for() {
+  if "$1" -XX:+UseCompactObjectHeaders -version > /dev/null 2>&1; then
+    echo "-XX:+UseCompactObjectHeaders"
+  fi
+}

@@ -38,12 +38,10 @@ else
 fi
 cp README.md LICENSE "$IMAGE/"
 install -m 0755 src/image/bin/loom-balancer "$IMAGE/bin/loom-balancer"
-# JVM options for the launcher that only some JDKs take: compact object headers (JEP 519,
-# a product option from JDK 25; README, "Performance") cut the heap of an idle connection.
-# Written before the trial run below, so that its AOT cache is made with the same options.
-if "$IMAGE/bin/java" -XX:+UseCompactObjectHeaders -version > /dev/null 2>&1; then
-    echo "-XX:+UseCompactObjectHeaders" > "$IMAGE/app/jvm.options"
-fi
+# JVM options for the launcher that only some JDKs take (examples/find-java.sh), written
+# before the trial run below, so that its AOT cache is made with the same options.
+image_options=$(jvm_options_for "$IMAGE/bin/java")
+[[ -z $image_options ]] || echo "$image_options" > "$IMAGE/app/jvm.options"
 # Start-up state recorded during one trial run, so that the image starts faster than
 # `java -jar`: the JDK's own archive covers only the JDK's classes. On JDK 25+ it is an
 # AOT cache (JEPs 483, 514, 515: classes loaded and linked, method profiles), recorded
